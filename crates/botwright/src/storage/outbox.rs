@@ -1,0 +1,109 @@
+//! The durable outbox: messages accepted for delivery and not yet delivered.
+
+use super::StorageError;
+use async_trait::async_trait;
+use std::time::{Duration, SystemTime};
+
+/// The id of an outbox entry, unique in its store.
+pub type OutboxId = i64;
+
+/// A message to put in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxEntry {
+    /// Entries with the same key are delivered one at a time, in the order they were enqueued.
+    pub conversation_key: String,
+    /// What to deliver (JSON written and read by the delivery engine).
+    pub payload: String,
+    /// Not before this time.
+    pub not_before: SystemTime,
+}
+
+/// A claimed outbox entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Its id.
+    pub id: OutboxId,
+    /// Its conversation.
+    pub conversation_key: String,
+    /// What to deliver.
+    pub payload: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When it was enqueued.
+    pub created_at: SystemTime,
+}
+
+/// Where an outbox entry stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for (another) attempt.
+    Pending {
+        /// Failed attempts so far.
+        attempts: u32,
+        /// The last failure.
+        last_error: Option<String>,
+    },
+    /// The channel accepted it.
+    Delivered {
+        /// The channel's id of the activity.
+        activity_id: Option<String>,
+    },
+    /// Given up; see the reason.
+    Dead {
+        /// Why it was given up.
+        reason: String,
+    },
+    /// Taken back before delivery.
+    Withdrawn,
+}
+
+/// A message that was given up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Its outbox id.
+    pub id: OutboxId,
+    /// Its conversation.
+    pub conversation_key: String,
+    /// What it was to deliver.
+    pub payload: String,
+    /// Why it was given up.
+    pub reason: String,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// The queue of messages waiting for delivery, shared by every bot instance on one store.
+///
+/// Claiming hands out at most one entry per conversation at a time (the oldest pending one), so
+/// that delivery keeps the order of each conversation; a claim is a lease that expires, so the
+/// work of an instance that died is taken over by another.
+#[async_trait]
+pub trait Outbox: Send + Sync + std::fmt::Debug + 'static {
+    /// Adds entries atomically (all or none); returns their ids, in order.
+    async fn enqueue(&self, entries: &[NewOutboxEntry]) -> Result<Vec<OutboxId>, StorageError>;
+
+    /// Claims up to `limit` due entries for `owner` for `lease`: for each conversation, only its
+    /// oldest pending entry, and only if no other claim on that conversation is live.
+    async fn claim(&self, owner: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, StorageError>;
+
+    /// Records a delivery.
+    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError>;
+
+    /// Records a failed attempt and releases the claim; the entry is due again at `not_before`.
+    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError>;
+
+    /// Gives an entry up: it becomes a dead letter with this reason.
+    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError>;
+
+    /// Takes back a pending entry that is not claimed; returns whether it was withdrawn.
+    async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError>;
+
+    /// Where an entry stands (`None`: unknown id, or purged).
+    async fn status(&self, id: OutboxId) -> Result<Option<OutboxStatus>, StorageError>;
+
+    /// The most recent dead letters, newest first.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StorageError>;
+
+    /// How many entries are pending.
+    async fn pending_count(&self) -> Result<u64, StorageError>;
+}
