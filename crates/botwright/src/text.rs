@@ -9,15 +9,18 @@
 //! (a named argument) and `%%` (a percent sign).
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 
 /// Arguments for a text's placeholders: positional (`%s`) and named (`%(name)s`, Fluent `$name`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Args {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// Positional arguments, in order.
     pub positional: Vec<Value>,
     /// Named arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub named: Vec<(String, Value)>,
 }
 
@@ -57,13 +60,15 @@ impl Args {
 /// let text = Text::plain("Your order %s has shipped.").with_args(Args::new().arg("A-17"));
 /// assert_eq!(text.resolve(&botwright::locale::Localizer::default(), "en"), "Your order A-17 has shipped.");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Text {
     /// Literal text; formatted only when arguments are given.
     Plain {
         /// The text.
         text: String,
         /// Its arguments.
+        #[serde(default)]
         args: Args,
     },
     /// A message id, looked up in the recipient's locale (falling back to the id itself), then
@@ -72,6 +77,7 @@ pub enum Text {
         /// The message id.
         id: String,
         /// Its arguments.
+        #[serde(default)]
         args: Args,
     },
     /// One of several texts, picked at random each time it is resolved.

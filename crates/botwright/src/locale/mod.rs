@@ -116,3 +116,9 @@ impl Localizer {
         self.text(locale, id).split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
     }
 }
+
+/// The locale a user's messages are resolved in: the user's stored preference, then the
+/// activity's `locale`, then the bot's default.
+pub fn resolve_locale(preferred: Option<&str>, activity: Option<&str>, default: &str) -> String {
+    [preferred, activity].into_iter().flatten().map(str::trim).find(|l| !l.is_empty()).unwrap_or(default).to_owned()
+}

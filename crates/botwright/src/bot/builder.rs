@@ -1,0 +1,231 @@
+//! Building a bot: dialogs, actions, store, channels, settings.
+
+use super::{Bot, BotInner, Events, InvokeHandler, Middleware};
+use crate::channel::Channel;
+use crate::delivery::{Channels, Delivery, RetryPolicy};
+use crate::dialog::{Action, Dialog};
+use crate::locale::Localizer;
+use crate::storage::{JobStore, MemoryStore, Outbox, Storage};
+use crate::text::Text;
+use crate::turn_lock::TurnLocks;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a bot behaves; every field has a sensible default.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The dialog a message starts when the stack is empty (default `/`).
+    pub default_dialog: String,
+    /// Its arguments.
+    pub default_args: Value,
+    /// Whether user data is stored (default `true`). The preferred locale and the address book
+    /// are stored either way.
+    pub persist_user_data: bool,
+    /// Whether conversation data is stored (default `true`).
+    pub persist_conversation_data: bool,
+    /// A pause before each turn's messages leave (default none: they leave as soon as the turn's
+    /// state is saved). Bot Builder v3 waited 250 ms.
+    pub batch_delay: Duration,
+    /// What the user is told when a dialog fails (default: message `default_error`).
+    pub error_message: Text,
+    /// How often a turn is run again when another instance changed its state meanwhile.
+    pub max_turn_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_dialog: "/".into(),
+            default_args: Value::Null,
+            persist_user_data: true,
+            persist_conversation_data: true,
+            batch_delay: Duration::ZERO,
+            error_message: Text::localized("default_error"),
+            max_turn_attempts: 8,
+        }
+    }
+}
+
+/// Builds a [`Bot`].
+///
+/// ```
+/// use botwright::{Bot, Waterfall};
+/// let bot = Bot::builder()
+///     .dialog("/", Waterfall::new().step(|session, _| async move {
+///         session.end_dialog_with_message("Hello!");
+///         Ok(())
+///     }))
+///     .build();
+/// # let _ = bot;
+/// ```
+#[derive(Default)]
+pub struct BotBuilder {
+    dialogs: HashMap<String, Arc<dyn Dialog>>,
+    actions: Vec<Action>,
+    settings: Settings,
+    storage: Option<Arc<dyn Storage>>,
+    outbox: Option<Arc<dyn Outbox>>,
+    jobs: Option<Arc<dyn JobStore>>,
+    localizer: Option<Localizer>,
+    channels: Channels,
+    middleware: Vec<Arc<dyn Middleware>>,
+    retry: RetryPolicy,
+    invoke: Option<InvokeHandler>,
+}
+
+impl fmt::Debug for BotBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BotBuilder")
+            .field("dialogs", &self.dialogs.keys().collect::<Vec<_>>())
+            .field("actions", &self.actions.len())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BotBuilder {
+    /// Registers a dialog under `id` (replacing one with the same id). Its children (an intent
+    /// dialog's inline handlers) are registered as `<id>:<name>`.
+    pub fn dialog(mut self, id: impl Into<String>, dialog: impl Dialog) -> Self {
+        self.add_dialog(id.into(), Arc::new(dialog));
+        self
+    }
+
+    fn add_dialog(&mut self, id: String, dialog: Arc<dyn Dialog>) {
+        for (name, child) in dialog.children() {
+            self.add_dialog(format!("{id}:{name}"), child);
+        }
+        self.dialogs.insert(id, dialog);
+    }
+
+    /// Registers an action (trigger, begin-dialog, cancel, end-conversation).
+    pub fn action(mut self, action: Action) -> Self {
+        self.actions.push(action);
+        self
+    }
+
+    /// Replaces the settings.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Changes the settings.
+    pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        f(&mut self.settings);
+        self
+    }
+
+    /// The dialog a message starts when the stack is empty, and its arguments.
+    pub fn default_dialog(mut self, id: impl Into<String>, args: Value) -> Self {
+        self.settings.default_dialog = id.into();
+        self.settings.default_args = args;
+        self
+    }
+
+    /// Uses `store` for state, the outbox and scheduled jobs (default: a [`MemoryStore`]).
+    pub fn store<S: Storage + Outbox + JobStore>(mut self, store: Arc<S>) -> Self {
+        self.storage = Some(store.clone());
+        self.outbox = Some(store.clone());
+        self.jobs = Some(store);
+        self
+    }
+
+    /// Uses `storage` for state only.
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Uses `localizer` for message ids (default: the built-in strings, default locale `en`).
+    pub fn localizer(mut self, localizer: Localizer) -> Self {
+        self.localizer = Some(localizer);
+        self
+    }
+
+    /// Delivers activities of `channel_id` (e.g. `console`) through `channel`.
+    pub fn channel(mut self, channel_id: impl Into<String>, channel: Arc<dyn Channel>) -> Self {
+        self.channels.by_id.insert(channel_id.into(), channel);
+        self
+    }
+
+    /// Delivers activities of every channel id without a channel of its own through `channel`
+    /// (the Bot Framework connector serves all of them).
+    pub fn default_channel(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.channels.default = Some(channel);
+        self
+    }
+
+    /// Adds middleware (run in the order added).
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// How deliveries are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Handles `invoke` activities (inside a turn: the session has the state); the answer goes
+    /// back in the HTTP response. Without a handler an invoke gets 501.
+    pub fn on_invoke<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(crate::Session) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = super::InvokeResponse> + Send + 'static,
+    {
+        self.invoke = Some(Arc::new(move |s| Box::pin(handler(s))));
+        self
+    }
+
+    /// Whether a default channel is set.
+    pub fn has_default_channel(&self) -> bool {
+        self.channels.default.is_some()
+    }
+
+    /// The bot.
+    pub fn build(mut self) -> Bot {
+        self.add_dialog(crate::dialog::INTERRUPTION.to_owned(), Arc::new(crate::dialog::Interruption));
+        for (id, dialog) in crate::prompt::dialogs() {
+            self.dialogs.entry(id).or_insert(dialog);
+        }
+        let storage: Arc<dyn Storage> = match self.storage {
+            Some(s) => s,
+            None => {
+                let memory = Arc::new(MemoryStore::new());
+                self.outbox.get_or_insert_with(|| memory.clone());
+                self.jobs.get_or_insert_with(|| memory.clone());
+                memory
+            }
+        };
+        let events = Events::new(1024);
+        let delivery = Delivery::new(
+            self.channels,
+            self.retry,
+            events.clone(),
+            storage.clone(),
+            self.outbox.clone(),
+            self.middleware.clone(),
+        );
+        Bot {
+            inner: Arc::new(BotInner {
+                dialogs: self.dialogs,
+                actions: self.actions,
+                settings: self.settings,
+                storage,
+                outbox: self.outbox,
+                jobs: self.jobs,
+                localizer: self.localizer.unwrap_or_default(),
+                middleware: self.middleware,
+                events,
+                locks: TurnLocks::new(),
+                delivery,
+                invoke: self.invoke,
+            }),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The errors of a turn and of proactive calls.
+
+use crate::address::AddressError;
+use crate::channel::DeliveryError;
+use crate::storage::StorageError;
+
+/// Any error an application's dialog code returns; `?` converts most errors into it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// The activity cannot be handled (e.g. a message without a conversation).
+    #[error("invalid activity: {0}")]
+    InvalidActivity(#[from] AddressError),
+    /// The store failed; nothing of the turn was saved or sent.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The state kept changing under the turn (another instance writing the same conversation);
+    /// the turn was retried and gave up.
+    #[error("state of conversation {conversation:?} kept changing; gave up after {attempts} attempts")]
+    Contention {
+        /// The conversation.
+        conversation: String,
+        /// How many times the turn ran.
+        attempts: u32,
+    },
+    /// A receive middleware stopped the activity.
+    #[error("dropped by middleware")]
+    Dropped,
+    /// The dialog named does not exist.
+    #[error("no dialog with id {0:?}")]
+    UnknownDialog(String),
+}
+
+/// Why a proactive message was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The address is not usable.
+    #[error("invalid address: {0}")]
+    InvalidAddress(#[from] AddressError),
+    /// No channel is registered for the address's channel id.
+    #[error("no channel for channel id {0:?}")]
+    NoChannel(String),
+    /// The channel refused the message or could not be reached, and retrying did not help.
+    #[error("not delivered after {attempts} attempt(s): {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: DeliveryError,
+    },
+    /// The channel said the address no longer works (403 / 404); the address is marked stale.
+    #[error("the address is stale: {0}")]
+    Stale(DeliveryError),
+    /// The channel refused the message for good.
+    #[error("rejected: {0}")]
+    Rejected(DeliveryError),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The message was withdrawn before delivery (e.g. a deadline passed).
+    #[error("withdrawn before delivery")]
+    Withdrawn,
+    /// The bot is shutting down.
+    #[error("the bot is shutting down")]
+    ShuttingDown,
+}
