@@ -62,6 +62,11 @@ fn new_bundle(langid: &LanguageIdentifier) -> FluentBundle<Arc<FluentResource>> 
 /// Line and column (both from 1, the column in characters) of byte `offset` in `source`.
 pub(crate) fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(source.len());
+    // An error at the very end (an unclosed placeable, say) belongs to the last line, not to the
+    // empty line after the final newline.
+    if offset == source.len() && source.ends_with('\n') {
+        offset -= 1;
+    }
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }
@@ -255,6 +260,7 @@ mod tests {
         assert_eq!(line_and_column(source, 9), (2, 3));
         assert_eq!(line_and_column(source, 14), (3, 1));
         assert_eq!(line_and_column(source, 99), (3, 2));
+        assert_eq!(line_and_column("a = 1\nb = {\n", 12), (2, 6));
     }
 
     #[test]
