@@ -377,5 +377,8 @@ fn a_localizer_is_shared_across_threads() {
     copy.add_message("en", "cart-items", "changed");
     assert_eq!(shared.format("en", "cart-items", &count(2)).unwrap(), "You have 2 items in your cart.");
     assert_eq!(copy.text("en", "cart-items"), "changed");
+    copy.add_fluent("en", "copy.ftl", "only-in-copy = yes\n").unwrap();
+    assert_eq!(copy.text("en", "only-in-copy"), "yes");
+    assert!(!shared.has_message("en", "only-in-copy"));
     assert_eq!(copy.format("es", "cart-items", &count(1)).unwrap(), "Tienes un artículo en tu carrito.");
 }

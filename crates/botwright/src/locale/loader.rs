@@ -7,6 +7,7 @@ use super::fluent::{self, FluentCatalog};
 use super::{LocaleError, Localizer, parse_locale, v3, v3_namespace};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LocaleError + '_ {
     move |source| LocaleError::Io { path: path.to_owned(), source }
@@ -89,7 +90,8 @@ impl Localizer {
     ) -> Result<(), LocaleError> {
         let langid = parse_locale(locale, origin)?;
         let key = super::normalize_locale(locale);
-        let catalog = self.fluent.entry(key.clone()).or_insert_with(|| FluentCatalog::new(langid));
+        let shared = self.fluent.entry(key.clone()).or_insert_with(|| Arc::new(FluentCatalog::new(langid)));
+        let catalog = Arc::make_mut(shared);
         let ids = catalog.add(origin, resource, &key)?;
         self.mark_fluent(&key, ids);
         Ok(())

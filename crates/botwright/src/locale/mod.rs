@@ -103,6 +103,7 @@ use rand::Rng;
 use resolve::{chain, normalized};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use unic_langid::LanguageIdentifier;
 
 /// Where a message of one locale is defined.
@@ -130,7 +131,8 @@ enum Entry {
 pub struct Localizer {
     default_locale: String,
     tables: HashMap<String, HashMap<String, Entry>>,
-    fluent: HashMap<String, FluentCatalog>,
+    /// Shared between clones; a clone that adds Fluent messages copies the catalog first.
+    fluent: HashMap<String, Arc<FluentCatalog>>,
 }
 
 impl Default for Localizer {
@@ -195,11 +197,14 @@ impl Localizer {
         let langid = parse_locale(locale, name)?;
         let resource = fluent::parse(name, source.into())?;
         let key = normalize_locale(locale);
-        let mut catalog = self.fluent.get(&key).cloned().unwrap_or_else(|| FluentCatalog::new(langid));
+        let mut catalog = match self.fluent.get(&key) {
+            Some(existing) => FluentCatalog::clone(existing),
+            None => FluentCatalog::new(langid),
+        };
         let first_new = catalog.source_count();
         let ids = catalog.add(name, resource, &key)?;
         catalog.validate(first_new)?;
-        self.fluent.insert(key.clone(), catalog);
+        self.fluent.insert(key.clone(), Arc::new(catalog));
         self.mark_fluent(&key, ids);
         Ok(())
     }
