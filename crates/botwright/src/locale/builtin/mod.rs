@@ -14,9 +14,9 @@
 //! | `list_or` | between the two items of a two-item list ("a or b") | – |
 //! | `list_or_more` | before the last item of a longer list ("a, b, or c") | – |
 //! | `confirm_yes`, `confirm_no` | a confirm prompt's button titles | – |
-//! | `yes_words`, `no_words` | answers a confirm prompt accepts, `|`-separated, lower case, accented and unaccented forms | – |
-//! | `number_words` | numbers 0 to 10 as words: `|` between numbers, `/` between forms of one number | – |
-//! | `ordinal_words` | "first" to "tenth": `|` between positions, `/` between forms | – |
+//! | `yes_words`, `no_words` | answers a confirm prompt accepts, separated by vertical bars, lower case, accented and unaccented forms | – |
+//! | `number_words` | numbers 0 to 10 as words: a vertical bar between numbers, `/` between forms of one number | – |
+//! | `ordinal_words` | "first" to "tenth": a vertical bar between positions, `/` between forms | – |
 //! | `number_min_error` | a number below the minimum | the minimum |
 //! | `number_max_error` | a number above the maximum | the maximum |
 //! | `number_range_error` | a number outside a range | the minimum, the maximum |
