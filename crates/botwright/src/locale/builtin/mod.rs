@@ -12,7 +12,7 @@
 //! | `default_text`, `default_number`, `default_confirm`, `default_choice`, `default_time`, `default_file` | a prompt's retry when the answer is not understood | – |
 //! | `default_error` | sent when a turn fails | – |
 //! | `list_or` | between the two items of a two-item list ("a or b") | – |
-//! | `list_or_more` | before the last item of a longer list ("a, b, or c") | – |
+//! | `list_or_more` | before the last item of a longer list ("a, b, or c"; the other items are joined with `, `) | – |
 //! | `confirm_yes`, `confirm_no` | a confirm prompt's button titles | – |
 //! | `yes_words`, `no_words` | answers a confirm prompt accepts, separated by vertical bars, lower case, accented and unaccented forms | – |
 //! | `number_words` | numbers 0 to 10 as words: a vertical bar between numbers, `/` between forms of one number | – |
