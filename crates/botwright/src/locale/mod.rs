@@ -339,9 +339,3 @@ fn v3_namespace(path: &Path) -> Result<Option<String>, LocaleError> {
             .to_owned(),
     })
 }
-
-/// The locale a user's messages are resolved in: the user's stored preference, then the
-/// activity's `locale`, then the bot's default.
-pub fn resolve_locale(preferred: Option<&str>, activity: Option<&str>, default: &str) -> String {
-    [preferred, activity].into_iter().flatten().map(str::trim).find(|l| !l.is_empty()).unwrap_or(default).to_owned()
-}
