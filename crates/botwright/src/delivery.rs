@@ -308,7 +308,7 @@ impl Shared {
 
     async fn mark_stale(&self, address: &Address, status: u16) {
         let since_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        let result = state::update_user(self.storage.as_ref(), &address.channel_id, &address.user.id, |doc| {
+        let result = state::update_address(self.storage.as_ref(), &address.channel_id, &address.user.id, |doc| {
             let same = doc.address.as_ref().is_none_or(|a| a.conversation.id == address.conversation.id);
             if same && doc.stale.is_none() {
                 doc.stale = Some(state::Staleness { status, since_ms });

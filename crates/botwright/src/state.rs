@@ -1,7 +1,11 @@
 //! The state documents of a turn and where they are stored.
 //!
-//! Three documents per turn, each read and written with its version:
-//! - `user/<channel>/<user>`: user data, the preferred locale, and the user's address-book entry;
+//! Four documents per turn, read in one call:
+//! - `user/<channel>/<user>`: user data and the preferred locale;
+//! - `address/<channel>/<user>`: the user's address-book entry (the freshest address, and
+//!   whether the channel refused it); written last-writer-wins, since the freshest address is by
+//!   definition the last one, and kept apart from user data so that a user active in several
+//!   conversations at once does not make their turns conflict;
 //! - `conversation/<channel>/<conversation>`: conversation data;
 //! - `private/<channel>/<conversation>/<user>`: private conversation data and the dialog stack.
 //!
@@ -26,6 +30,11 @@ pub(crate) fn escape(part: &str) -> std::borrow::Cow<'_, str> {
 /// The key of a user's document.
 pub(crate) fn user_key(channel: &str, user: &str) -> String {
     format!("user/{}/{}", escape(channel), escape(user))
+}
+
+/// The key of a user's address-book entry.
+pub(crate) fn address_key(channel: &str, user: &str) -> String {
+    format!("address/{}/{}", escape(channel), escape(user))
 }
 
 /// The key of a conversation's document.
@@ -55,6 +64,11 @@ pub(crate) struct UserDoc {
     pub(crate) data: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) locale: Option<String>,
+}
+
+/// The address-book entry of a user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AddressDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) address: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +97,7 @@ pub(crate) struct Loaded<T> {
     pub(crate) key: String,
     pub(crate) value: T,
     original: Option<Document>,
+    last_writer_wins: bool,
 }
 
 impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
@@ -92,7 +107,7 @@ impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
                 .map_err(|e| StorageError::Corrupt { key: key.clone(), reason: e.to_string() })?,
             None => T::default(),
         };
-        Ok(Loaded { key, value, original: doc })
+        Ok(Loaded { key, value, original: doc, last_writer_wins: false })
     }
 
     /// The write that saves this document, if it changed.
@@ -105,11 +120,9 @@ impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
         if self.original.is_none() && json == serde_json::to_string(&T::default()).unwrap_or_default() {
             return Ok(None);
         }
-        Ok(Some(Write {
-            key: self.key.clone(),
-            json: Some(json),
-            precondition: Precondition::from_read(self.original.as_ref()),
-        }))
+        let precondition =
+            if self.last_writer_wins { Precondition::Any } else { Precondition::from_read(self.original.as_ref()) };
+        Ok(Some(Write { key: self.key.clone(), json: Some(json), precondition }))
     }
 
     fn saved(&mut self, json: String, etag: String) {
@@ -117,10 +130,11 @@ impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
     }
 }
 
-/// The three documents of a turn.
+/// The documents of a turn.
 #[derive(Debug, Clone)]
 pub(crate) struct TurnDocs {
     pub(crate) user: Loaded<UserDoc>,
+    pub(crate) address: Loaded<AddressDoc>,
     pub(crate) conversation: Loaded<ConversationDoc>,
     pub(crate) private: Loaded<PrivateDoc>,
 }
@@ -129,11 +143,18 @@ impl TurnDocs {
     /// Reads the documents of `address`'s user and conversation.
     pub(crate) async fn load(storage: &dyn Storage, address: &Address) -> Result<Self, StorageError> {
         let user_key = user_key(&address.channel_id, &address.user.id);
+        let address_key = address_key(&address.channel_id, &address.user.id);
         let conversation_key = conversation_key(&address.channel_id, &address.conversation.id);
         let private_key = private_key(&address.channel_id, &address.conversation.id, &address.user.id);
-        let mut docs = storage.read_many(&[&user_key, &conversation_key, &private_key]).await?.into_iter();
+        let mut docs =
+            storage.read_many(&[&user_key, &address_key, &conversation_key, &private_key]).await?.into_iter();
         Ok(TurnDocs {
             user: Loaded::parse(user_key, docs.next().flatten())?,
+            address: {
+                let mut entry: Loaded<AddressDoc> = Loaded::parse(address_key, docs.next().flatten())?;
+                entry.last_writer_wins = true;
+                entry
+            },
             conversation: Loaded::parse(conversation_key, docs.next().flatten())?,
             private: Loaded::parse(private_key, docs.next().flatten())?,
         })
@@ -141,9 +162,10 @@ impl TurnDocs {
 
     /// Writes what changed, atomically, with version checks.
     pub(crate) async fn save(&mut self, storage: &dyn Storage) -> Result<(), StorageError> {
-        let mut writes = Vec::with_capacity(3);
-        let mut which = Vec::with_capacity(3);
-        for (i, w) in [self.user.write()?, self.conversation.write()?, self.private.write()?].into_iter().enumerate() {
+        let mut writes = Vec::with_capacity(4);
+        let mut which = Vec::with_capacity(4);
+        let candidates = [self.user.write()?, self.address.write()?, self.conversation.write()?, self.private.write()?];
+        for (i, w) in candidates.into_iter().enumerate() {
             if let Some(w) = w {
                 writes.push(w);
                 which.push(i);
@@ -157,7 +179,8 @@ impl TurnDocs {
             let (Some(json), Some(etag)) = (write.json, version) else { continue };
             match i {
                 0 => self.user.saved(json, etag),
-                1 => self.conversation.saved(json, etag),
+                1 => self.address.saved(json, etag),
+                2 => self.conversation.saved(json, etag),
                 _ => self.private.saved(json, etag),
             }
         }
@@ -177,17 +200,25 @@ pub(crate) async fn read_user(
     Ok((loaded.value, doc))
 }
 
-/// Applies `change` to a user's document with a version check, retrying on conflicts.
-pub(crate) async fn update_user(
+/// Reads a user's address-book entry.
+pub(crate) async fn read_address(storage: &dyn Storage, channel: &str, user: &str) -> Result<AddressDoc, StorageError> {
+    let key = address_key(channel, user);
+    let doc = storage.read(&key).await?;
+    Ok(Loaded::<AddressDoc>::parse(key, doc)?.value)
+}
+
+/// Applies `change` to a user's address-book entry with a version check, retrying on
+/// conflicts.
+pub(crate) async fn update_address(
     storage: &dyn Storage,
     channel: &str,
     user: &str,
-    change: impl Fn(&mut UserDoc) -> bool,
+    change: impl Fn(&mut AddressDoc) -> bool,
 ) -> Result<(), StorageError> {
-    let key = user_key(channel, user);
+    let key = address_key(channel, user);
     for _ in 0..16 {
         let doc = storage.read(&key).await?;
-        let mut loaded: Loaded<UserDoc> = Loaded::parse(key.clone(), doc)?;
+        let mut loaded: Loaded<AddressDoc> = Loaded::parse(key.clone(), doc)?;
         if !change(&mut loaded.value) {
             return Ok(());
         }

@@ -1,7 +1,7 @@
 //! The address book: the freshest address of every user, kept up to date by every message.
 
 use crate::address::Address;
-use crate::state::{self, Staleness, UserDoc};
+use crate::state::{self, AddressDoc, Staleness};
 use crate::storage::{Storage, StorageError};
 use std::sync::Arc;
 
@@ -27,15 +27,14 @@ pub struct AddressBook {
 impl AddressBook {
     /// The entry of a user.
     pub async fn get(&self, channel_id: &str, user_id: &str) -> Result<Option<AddressEntry>, StorageError> {
-        let (doc, _) = state::read_user(self.storage.as_ref(), channel_id, user_id).await?;
-        Ok(entry(doc))
+        Ok(entry(state::read_address(self.storage.as_ref(), channel_id, user_id).await?))
     }
 
     /// Every entry (a scan of the store: for administration and bulk sends, not for hot paths).
     pub async fn all(&self) -> Result<Vec<AddressEntry>, StorageError> {
         let mut out = Vec::new();
-        for (key, doc) in self.storage.scan("user/").await? {
-            let parsed: UserDoc =
+        for (key, doc) in self.storage.scan("address/").await? {
+            let parsed: AddressDoc =
                 serde_json::from_str(&doc.json).map_err(|e| StorageError::Corrupt { key, reason: e.to_string() })?;
             if let Some(e) = entry(parsed) {
                 out.push(e);
@@ -50,7 +49,7 @@ impl AddressBook {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        state::update_user(self.storage.as_ref(), &address.channel_id, &address.user.id, |doc| {
+        state::update_address(self.storage.as_ref(), &address.channel_id, &address.user.id, |doc| {
             doc.stale = Some(Staleness { status, since_ms });
             true
         })
@@ -58,6 +57,6 @@ impl AddressBook {
     }
 }
 
-fn entry(doc: UserDoc) -> Option<AddressEntry> {
+fn entry(doc: AddressDoc) -> Option<AddressEntry> {
     Some(AddressEntry { address: doc.address?, stale: doc.stale })
 }

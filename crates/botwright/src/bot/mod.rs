@@ -331,6 +331,11 @@ impl Bot {
                 }
                 Err(StorageError::Conflict { key }) if attempt < max_attempts => {
                     tracing::debug!(%key, attempt, "state changed during the turn; running it again");
+                    // Another instance wrote this conversation: back off a little, at random, so
+                    // that two instances do not keep colliding.
+                    let ceiling_ms = 1u64 << attempt.min(8);
+                    let wait = rand::Rng::random_range(&mut rand::rng(), 0..=ceiling_ms);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 }
                 Err(StorageError::Conflict { .. }) => {
                     return Err(TurnError::Contention { conversation, attempts: attempt });
@@ -475,7 +480,7 @@ fn synthetic_message(address: &Address) -> Activity {
 
 /// Remembers the freshest address of the user; a message from the user also clears staleness.
 fn refresh_address_book(docs: &mut TurnDocs, address: &Address) {
-    let user = &mut docs.user.value;
+    let user = &mut docs.address.value;
     let current = user.address.as_ref();
     let changed = current.is_none_or(|a| {
         a.service_url != address.service_url
