@@ -9,6 +9,7 @@ pub mod activity;
 pub mod address;
 pub mod channel;
 pub mod locale;
+pub mod recognize;
 pub mod storage;
 pub mod text;
 
