@@ -334,8 +334,12 @@ impl Iterator for GermanMorphemes<'_> {
     }
 }
 
+/// Whether `word` (folded) is a number word that doubles as an indefinite article ("un", "ein").
+pub(crate) fn is_article(word: &str, language: Language) -> bool {
+    lookup(word, language).is_some_and(|number| number.article)
+}
+
 /// Whether `word` (folded) is a number word of `language` (connectors excluded).
-#[cfg_attr(not(test), allow(dead_code))] // Used by choice matching, next.
 pub(crate) fn is_number_word(word: &str, language: Language) -> bool {
     if language == Language::German {
         return german_morphemes(word).is_some_and(|mut parts| parts.any(|part| part.lexeme != Connector));
