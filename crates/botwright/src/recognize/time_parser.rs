@@ -5,45 +5,8 @@ use chrono::{FixedOffset, NaiveDate, Weekday};
 
 use super::language::Language;
 use super::number_words::{Lexeme, lookup};
-
-/// A token of the original text; offsets are bytes into it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Token<'a> {
-    kind: Kind<'a>,
-    start: usize,
-    end: usize,
-    /// Whether whitespace comes right before it.
-    spaced: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind<'a> {
-    /// ASCII digits; `value` saturates at `u32::MAX` past nine digits.
-    Number { value: u32, digits: usize },
-    /// ASCII letters.
-    Word(&'a str),
-    /// Anything else, one char.
-    Symbol(char),
-}
-
-/// The token at or after byte `pos`, skipping whitespace.
-fn token_at(text: &str, pos: usize) -> Option<Token<'_>> {
-    let rest = text.get(pos..)?;
-    let trimmed = rest.trim_start();
-    let start = pos + (rest.len() - trimmed.len());
-    let first = trimmed.chars().next()?;
-    let (kind, len) = if first.is_ascii_digit() {
-        let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
-        let value = if digits <= 9 { trimmed[..digits].parse().unwrap_or(u32::MAX) } else { u32::MAX };
-        (Kind::Number { value, digits }, digits)
-    } else if first.is_ascii_alphabetic() {
-        let len = trimmed.bytes().take_while(u8::is_ascii_alphabetic).count();
-        (Kind::Word(&trimmed[..len]), len)
-    } else {
-        (Kind::Symbol(first), first.len_utf8())
-    };
-    Some(Token { kind, start, end: start + len, spaced: start > pos })
-}
+use super::time_token::{Kind, Token, token_at};
+use super::time_words::{MONTHS, PERIODS, UNITS, WEEKDAYS, find};
 
 /// A unit of a relative time ("in 3 days").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,98 +147,6 @@ impl Iterator for Phrases<'_> {
             self.pos = token.end;
         }
     }
-}
-
-const MONTHS: &[(&str, u32)] = &[
-    ("jan", 1),
-    ("january", 1),
-    ("feb", 2),
-    ("february", 2),
-    ("mar", 3),
-    ("march", 3),
-    ("apr", 4),
-    ("april", 4),
-    ("may", 5),
-    ("jun", 6),
-    ("june", 6),
-    ("jul", 7),
-    ("july", 7),
-    ("aug", 8),
-    ("august", 8),
-    ("sep", 9),
-    ("sept", 9),
-    ("september", 9),
-    ("oct", 10),
-    ("october", 10),
-    ("nov", 11),
-    ("november", 11),
-    ("dec", 12),
-    ("december", 12),
-];
-
-const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("monday", Weekday::Mon),
-    ("mon", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("tue", Weekday::Tue),
-    ("tues", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("wed", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("thu", Weekday::Thu),
-    ("thur", Weekday::Thu),
-    ("thurs", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("fri", Weekday::Fri),
-    ("saturday", Weekday::Sat),
-    ("sat", Weekday::Sat),
-    ("sunday", Weekday::Sun),
-    ("sun", Weekday::Sun),
-];
-
-const UNITS: &[(&str, Unit)] = &[
-    ("s", Unit::Seconds),
-    ("sec", Unit::Seconds),
-    ("secs", Unit::Seconds),
-    ("second", Unit::Seconds),
-    ("seconds", Unit::Seconds),
-    ("m", Unit::Minutes),
-    ("min", Unit::Minutes),
-    ("mins", Unit::Minutes),
-    ("minute", Unit::Minutes),
-    ("minutes", Unit::Minutes),
-    ("h", Unit::Hours),
-    ("hr", Unit::Hours),
-    ("hrs", Unit::Hours),
-    ("hour", Unit::Hours),
-    ("hours", Unit::Hours),
-    ("d", Unit::Days),
-    ("day", Unit::Days),
-    ("days", Unit::Days),
-    ("w", Unit::Weeks),
-    ("wk", Unit::Weeks),
-    ("wks", Unit::Weeks),
-    ("week", Unit::Weeks),
-    ("weeks", Unit::Weeks),
-    ("mo", Unit::Months),
-    ("month", Unit::Months),
-    ("months", Unit::Months),
-    ("y", Unit::Years),
-    ("yr", Unit::Years),
-    ("yrs", Unit::Years),
-    ("year", Unit::Years),
-    ("years", Unit::Years),
-];
-
-const PERIODS: &[(&str, Period)] = &[
-    ("morning", Period::Morning),
-    ("afternoon", Period::Afternoon),
-    ("evening", Period::Evening),
-    ("night", Period::Night),
-];
-
-fn find<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
-    table.iter().find(|(text, _)| text.eq_ignore_ascii_case(word)).map(|&(_, value)| value)
 }
 
 /// The grammar, applied at a byte offset; each rule returns what it read and where it ended.
@@ -634,49 +505,4 @@ fn valid(hour: u32, minute: u32, second: u32, meridiem: Option<Meridiem>) -> Opt
         None => hour <= 23,
     };
     (hour_ok && minute <= 59 && second <= 59).then_some(TimeSpec::Clock { hour, minute, second, meridiem })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Kind, token_at};
-
-    #[test]
-    fn tokens_of_a_text() {
-        let text = "at 6:30pm, 2026-12-24T18:00 ünd";
-        let mut pos = 0;
-        let mut kinds = Vec::new();
-        while let Some(token) = token_at(text, pos) {
-            kinds.push(token.kind);
-            pos = token.end;
-        }
-        assert_eq!(
-            kinds,
-            [
-                Kind::Word("at"),
-                Kind::Number { value: 6, digits: 1 },
-                Kind::Symbol(':'),
-                Kind::Number { value: 30, digits: 2 },
-                Kind::Word("pm"),
-                Kind::Symbol(','),
-                Kind::Number { value: 2026, digits: 4 },
-                Kind::Symbol('-'),
-                Kind::Number { value: 12, digits: 2 },
-                Kind::Symbol('-'),
-                Kind::Number { value: 24, digits: 2 },
-                Kind::Word("T"),
-                Kind::Number { value: 18, digits: 2 },
-                Kind::Symbol(':'),
-                Kind::Number { value: 0, digits: 2 },
-                Kind::Symbol('ü'),
-                Kind::Word("nd"),
-            ]
-        );
-    }
-
-    #[test]
-    fn long_numbers_saturate() {
-        let text = "12345678901234567890";
-        let token = token_at(text, 0).unwrap();
-        assert_eq!(token.kind, Kind::Number { value: u32::MAX, digits: 20 });
-    }
 }
