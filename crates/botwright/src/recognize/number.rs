@@ -37,10 +37,13 @@ use super::number_words::{Lexeme, NumberWord, german_morphemes, lookup};
 /// assert_eq!(parse_number("no idea", "en"), None);
 /// ```
 pub fn parse_number(text: &str, language: &str) -> Option<f64> {
-    let language = Language::from_tag(language);
-    let folded = fold(text);
+    parse_folded_number(&fold(text), Language::from_tag(language))
+}
+
+/// [`parse_number`] on a reply already folded (see [`super::fold`]).
+pub(crate) fn parse_folded_number(folded: &str, language: Language) -> Option<f64> {
     let mut scanner = Scanner::new(language);
-    for token in Tokens::new(&folded) {
+    for token in Tokens::new(folded) {
         scanner.feed(token).ok()?;
     }
     scanner.finish().ok()?
