@@ -99,7 +99,8 @@ pub struct ChoiceMatch {
 ///    - a position (score 1.0): an ordinal anywhere in the reply ("the second one", "last",
 ///      "2nd", "segundo", "zweite", "deuxième", "último"; English ordinals in every language),
 ///      or else the one number in the reply ("2", "two", "number 2"), counted from 1, unless
-///      it is only an indefinite article ("une crème" is not the first choice). A word
+///      it is only an indefinite article ("une crème" is not the first choice) or an English
+///      pronoun ("the big one"; "one", "number one" and "option one" are numbers). A word
 ///      that appears in the choices themselves is not read as a position ("first" with a
 ///      "First class" choice; "2" with "Plan 2"), nor are positions outside the list;
 ///    - a partial match: the share of a choice's words (value, synonyms or title, the best of
@@ -238,6 +239,19 @@ fn overlap(folded: &str, name: &str) -> f64 {
     if total == 0 { 0.0 } else { f64::from(matched) / f64::from(total) }
 }
 
+/// Whether an English "one" in the reply is a pronoun ("the big one", "this one") rather than
+/// a number ("one", "number one", "option one").
+fn one_is_a_pronoun(folded: &str) -> bool {
+    let mut previous = None;
+    for word in words(folded) {
+        if word == "one" && previous.is_some_and(|before| !matches!(before, "number" | "option" | "choice" | "no")) {
+            return true;
+        }
+        previous = Some(word);
+    }
+    false
+}
+
 /// The index a reply names by position: one ordinal, or else one number.
 fn position(folded: &str, names: &FoldedNames, len: usize, language: Language) -> Option<usize> {
     let mut ordinals = words(folded)
@@ -256,6 +270,9 @@ fn position(folded: &str, names: &FoldedNames, len: usize, language: Language) -
         !names.contains_word(word)
     });
     if !in_choices_or_none || only_articles {
+        return None;
+    }
+    if language == Language::English && one_is_a_pronoun(folded) {
         return None;
     }
     let number = parse_folded_number(folded, language)?;
