@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fold::{fold, folded_eq};
+use std::ops::Range;
+
+use super::fold::{fold, folded};
 use super::language::Language;
-use super::number::parse_number;
+use super::number::parse_folded_number;
 use super::number_words::{is_article, is_number_word};
 use super::ordinal::{Position, ordinal};
 
@@ -97,7 +99,8 @@ pub struct ChoiceMatch {
 ///    - a position (score 1.0): an ordinal anywhere in the reply ("the second one", "last",
 ///      "2nd", "segundo", "zweite", "deuxième", "último"; English ordinals in every language),
 ///      or else the one number in the reply ("2", "two", "number 2"), counted from 1, unless
-///      it is only an indefinite article ("une crème" is not the first choice). A word
+///      it is only an indefinite article ("une crème" is not the first choice) or an English
+///      pronoun ("the big one"; "one", "number one" and "option one" are numbers). A word
 ///      that appears in the choices themselves is not read as a position ("first" with a
 ///      "First class" choice; "2" with "Plan 2"), nor are positions outside the list;
 ///    - a partial match: the share of a choice's words (value, synonyms or title, the best of
@@ -122,15 +125,15 @@ pub struct ChoiceMatch {
 pub fn match_choice(text: &str, choices: &[Choice], language: &str) -> Option<ChoiceMatch> {
     let found = |index: usize, score: f64| ChoiceMatch { index, value: choices[index].value.clone(), score };
     let folded = fold(text);
-    if words(&folded).next().is_none() && folded.trim().is_empty() {
+    if folded.trim().is_empty() {
         return None;
     }
-    if let Some(index) = choices.iter().position(|choice| same_words(&folded, &choice.value)) {
-        return Some(found(index, 1.0));
-    }
-    if let Some(index) = choices.iter().position(|choice| choice.names().skip(1).any(|name| same_words(&folded, name)))
-    {
-        return Some(found(index, 1.0));
+    let names = FoldedNames::new(choices);
+    for kind in [NameKind::Value, NameKind::Other] {
+        let exact = names.iter().find(|&(_, of_kind, name)| of_kind == kind && same_words(&folded, name));
+        if let Some((index, _, _)) = exact {
+            return Some(found(index, 1.0));
+        }
     }
 
     let language = Language::from_tag(language);
@@ -144,11 +147,11 @@ pub fn match_choice(text: &str, choices: &[Choice], language: &str) -> Option<Ch
             tied = false;
         }
     };
-    if let Some(index) = position(&folded, choices, language) {
+    if let Some(index) = position(&folded, &names, choices.len(), language) {
         consider(index, 1.0);
     }
-    for (index, choice) in choices.iter().enumerate() {
-        let score = choice.names().map(|name| overlap(&folded, name)).fold(0.0, f64::max);
+    for (index, choice_names) in names.by_choice(choices.len()) {
+        let score = choice_names.map(|name| overlap(&folded, name)).fold(0.0, f64::max);
         if score >= MIN_PARTIAL_SCORE {
             consider(index, score);
         }
@@ -159,37 +162,76 @@ pub fn match_choice(text: &str, choices: &[Choice], language: &str) -> Option<Ch
     }
 }
 
+/// Whether a name is a choice's value or one of its other names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameKind {
+    Value,
+    Other,
+}
+
+/// The names of all choices, folded once per reply into one buffer.
+#[derive(Debug)]
+struct FoldedNames {
+    text: String,
+    /// Choice index, kind, and the name's range in `text`, in choice order.
+    names: Vec<(usize, NameKind, Range<usize>)>,
+}
+
+impl FoldedNames {
+    fn new(choices: &[Choice]) -> Self {
+        let mut text = String::new();
+        let mut names = Vec::new();
+        for (index, choice) in choices.iter().enumerate() {
+            for (at, name) in choice.names().enumerate() {
+                let start = text.len();
+                text.extend(folded(name));
+                let kind = if at == 0 { NameKind::Value } else { NameKind::Other };
+                names.push((index, kind, start..text.len()));
+            }
+        }
+        FoldedNames { text, names }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, NameKind, &str)> {
+        self.names.iter().map(|(index, kind, range)| (*index, *kind, &self.text[range.clone()]))
+    }
+
+    /// Each choice index with its names.
+    fn by_choice(&self, len: usize) -> impl Iterator<Item = (usize, impl Iterator<Item = &str>)> {
+        (0..len).map(move |index| (index, self.iter().filter(move |(of, _, _)| *of == index).map(|(_, _, name)| name)))
+    }
+
+    /// Whether a folded word of the reply is a word of some choice's names.
+    fn contains_word(&self, word: &str) -> bool {
+        self.iter().flat_map(|(_, _, name)| words(name)).any(|name_word| name_word == word)
+    }
+}
+
 /// The words of a text: runs of letters and digits.
 fn words(text: &str) -> impl Iterator<Item = &str> + Clone {
     text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty())
 }
 
-/// Whether the folded reply and a choice name have the same words (or, for names without
+/// Whether the folded reply and a folded name have the same words (or, for names without
 /// words such as an emoji, the same trimmed text).
 fn same_words(folded: &str, name: &str) -> bool {
     let mut name_words = words(name).peekable();
     if name_words.peek().is_none() {
-        return !name.trim().is_empty() && folded_eq(folded.trim(), name.trim());
+        return !name.trim().is_empty() && folded.trim() == name.trim();
     }
-    let mut reply_words = words(folded);
-    loop {
-        match (reply_words.next(), name_words.next()) {
-            (None, None) => return true,
-            (Some(got), Some(expected)) if folded_eq(got, expected) => {}
-            _ => return false,
-        }
-    }
+    words(folded).eq(name_words)
 }
 
-/// The share of a name's words found in the folded reply; a word said once matches once.
+/// The share of a folded name's words found in the folded reply; a word said once matches
+/// once.
 fn overlap(folded: &str, name: &str) -> f64 {
     let name_words = words(name);
     let mut total = 0u32;
     let mut matched = 0u32;
     for (at, word) in name_words.clone().enumerate() {
         total += 1;
-        let needed = name_words.clone().take(at + 1).filter(|other| folded_eq(other, word)).count();
-        let said = words(folded).filter(|got| folded_eq(got, word)).take(needed).count();
+        let needed = name_words.clone().take(at + 1).filter(|other| *other == word).count();
+        let said = words(folded).filter(|got| *got == word).take(needed).count();
         if said == needed {
             matched += 1;
         }
@@ -197,16 +239,24 @@ fn overlap(folded: &str, name: &str) -> f64 {
     if total == 0 { 0.0 } else { f64::from(matched) / f64::from(total) }
 }
 
-/// Whether a folded word of the reply also appears in some choice's names.
-fn in_choices(word: &str, choices: &[Choice]) -> bool {
-    choices.iter().flat_map(Choice::names).flat_map(words).any(|name_word| folded_eq(name_word, word))
+/// Whether an English "one" in the reply is a pronoun ("the big one", "this one") rather than
+/// a number ("one", "number one", "option one").
+fn one_is_a_pronoun(folded: &str) -> bool {
+    let mut previous = None;
+    for word in words(folded) {
+        if word == "one" && previous.is_some_and(|before| !matches!(before, "number" | "option" | "choice" | "no")) {
+            return true;
+        }
+        previous = Some(word);
+    }
+    false
 }
 
 /// The index a reply names by position: one ordinal, or else one number.
-fn position(folded: &str, choices: &[Choice], language: Language) -> Option<usize> {
+fn position(folded: &str, names: &FoldedNames, len: usize, language: Language) -> Option<usize> {
     let mut ordinals = words(folded)
-        .filter_map(|word| ordinal(word, language).filter(|_| !in_choices(word, choices)))
-        .map(|position| position.index(choices.len()));
+        .filter_map(|word| ordinal(word, language).filter(|_| !names.contains_word(word)))
+        .map(|position| position.index(len));
     if let Some(first) = ordinals.next() {
         let first = first?;
         return ordinals.all(|other| other == Some(first)).then_some(first);
@@ -217,27 +267,19 @@ fn position(folded: &str, choices: &[Choice], language: Language) -> Option<usiz
     let mut only_articles = true;
     let in_choices_or_none = number_words.all(|word| {
         only_articles &= is_article(word, language);
-        !in_choices(word, choices)
+        !names.contains_word(word)
     });
     if !in_choices_or_none || only_articles {
         return None;
     }
-    let number = parse_number(folded, language_tag(language))?;
-    if number.fract() != 0.0 || number < 1.0 || number > choices.len() as f64 {
+    if language == Language::English && one_is_a_pronoun(folded) {
         return None;
     }
-    Position::Nth(number as usize).index(choices.len())
-}
-
-/// A tag that [`Language::from_tag`] reads back as `language`.
-fn language_tag(language: Language) -> &'static str {
-    match language {
-        Language::English => "en",
-        Language::Spanish => "es",
-        Language::German => "de",
-        Language::French => "fr",
-        Language::Portuguese => "pt",
+    let number = parse_folded_number(folded, language)?;
+    if number.fract() != 0.0 || number < 1.0 || number > len as f64 {
+        return None;
     }
+    Position::Nth(number as usize).index(len)
 }
 
 #[cfg(test)]

@@ -48,3 +48,6 @@ pub use choice::{Choice, ChoiceMatch, MIN_PARTIAL_SCORE, match_choice};
 pub use confirm::parse_confirm;
 pub use number::parse_number;
 pub use time::{TimeMatch, parse_time};
+
+#[cfg(test)]
+mod robustness_tests;

@@ -22,6 +22,8 @@ use super::number_words::{Lexeme, NumberWord, german_morphemes, lookup};
 /// numbers ("42 and 43", "5-6", a date): a prompt should ask again rather than guess. The same
 /// number said twice ("42, yes 42") counts once. An indefinite article right before a number is
 /// not read as "one" ("quiero un 5" is 5). Leading "minus" / "menos" / "moins" negates.
+/// Spaces do not group digits ("1 000" is two numbers), and fractions in words are not read
+/// ("three and a half", "zweieinhalb" give `None`).
 ///
 /// ```
 /// use botwright::recognize::parse_number;
@@ -37,10 +39,13 @@ use super::number_words::{Lexeme, NumberWord, german_morphemes, lookup};
 /// assert_eq!(parse_number("no idea", "en"), None);
 /// ```
 pub fn parse_number(text: &str, language: &str) -> Option<f64> {
-    let language = Language::from_tag(language);
-    let folded = fold(text);
+    parse_folded_number(&fold(text), Language::from_tag(language))
+}
+
+/// [`parse_number`] on a reply already folded (see [`super::fold`]).
+pub(crate) fn parse_folded_number(folded: &str, language: Language) -> Option<f64> {
     let mut scanner = Scanner::new(language);
-    for token in Tokens::new(&folded) {
+    for token in Tokens::new(folded) {
         scanner.feed(token).ok()?;
     }
     scanner.finish().ok()?
@@ -324,6 +329,17 @@ impl Phrase {
     }
 }
 
+/// Whether `word` says "half", which makes the number a fraction this recognizer does not read.
+fn is_half(word: &str, language: Language) -> bool {
+    match language {
+        Language::English => matches!(word, "half" | "halves"),
+        Language::Spanish => matches!(word, "medio" | "media"),
+        Language::German => matches!(word, "halb" | "halbe" | "halben" | "einhalb"),
+        Language::French => matches!(word, "demi" | "demie"),
+        Language::Portuguese => matches!(word, "meio" | "meia"),
+    }
+}
+
 /// Why a phrase ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -361,6 +377,8 @@ impl Scanner {
                 let negative = std::mem::take(&mut self.negate_next);
                 self.phrase = Some(Phrase::numeral(value, negative));
             }
+            // Fractions are not read; "three and a half" must not pass for 3.
+            Token::Word(word) if is_half(word, self.language) => return Err(Unclear),
             Token::Word(word) if self.negation(word, first) => {
                 self.end_phrase(End::Other)?;
                 self.negate_next = true;

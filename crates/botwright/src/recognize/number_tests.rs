@@ -79,8 +79,14 @@ fn numbers_in_sentences() {
             ("18:30", None),
             ("one or two", None),
             ("21 or twenty-one", Some(21.0)),
+            ("three and a half", None),
+            ("half", None),
         ],
     );
+    check("es", &[("dos y medio", None)]);
+    check("de", &[("zweieinhalb", None), ("zwei und halb", None)]);
+    check("fr", &[("deux et demi", None)]);
+    check("pt", &[("dois e meio", None)]);
     check("es", &[("quiero un 5", Some(5.0)), ("saqué un cinco", Some(5.0)), ("un millón", Some(1e6))]);
     check("fr", &[("un 5", Some(5.0)), ("un ou deux", None), ("au moins 5", Some(5.0))]);
     check("es", &[("más o menos 5", Some(5.0)), ("menos 5", Some(-5.0))]);

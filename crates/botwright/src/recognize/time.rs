@@ -33,13 +33,18 @@ pub struct TimeMatch {
 /// - clock times: `18:00`, `6pm`, `6:30 pm`, `6.30pm`, `6 a.m.`, `at 9` (a bare hour needs
 ///   "at" and is a 24-hour one, except after "tonight", "afternoon", "evening" or "night",
 ///   where 1-11 are afternoon hours), `9 o'clock`, `noon`, `midday`, `midnight`;
-/// - dates: `today`, `tomorrow`, `yesterday`, `tonight` (20:00), `this morning` (09:00),
+/// - dates: `today`, `tomorrow`, `yesterday`, `day after tomorrow`, `day before yesterday`,
+///   `next week` / `next month` / `last year` (today moved by one), `tonight` (20:00), `this morning` (09:00),
 ///   `tomorrow afternoon` (15:00), `friday evening` (19:00), `monday night` (20:00),
 ///   `monday`, `on monday`, `this monday`, `next monday`, `last monday`, `december 24`,
 ///   `24th of dec`, `dec 24, 2026`; followed or preceded by a time: `tomorrow at 5pm`,
 ///   `monday at 9`, `5pm on friday`, `at noon tomorrow`;
 /// - relative: `now`, `in 2 hours`, `in 30 minutes`, `in 3 days`, `in an hour`,
-///   `in half an hour`, `in two weeks`, `2 days ago`, `3 hours from now`, `in 3 days at 9am`.
+///   `in half an hour`, `in two weeks`, `in 1h30`, `in 2 hours and 15 minutes`,
+///   `in an hour and a half`, `2 days ago`, `3 hours from now`, `in 3 days at 9am`.
+///
+/// Not read: slash dates (`12/24`, whose order depends on the country), days of the month
+/// alone ("on the 5th"), and other languages.
 ///
 /// Resolution: a date alone is noon of that date (`has_time` false); a time alone is today
 /// at that time, even if already past (the prompt decides what to accept); midnight is the

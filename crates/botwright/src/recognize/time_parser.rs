@@ -23,7 +23,17 @@ pub(crate) enum Unit {
 impl Unit {
     /// Whether the unit moves the calendar date rather than the clock ("in 3 days at 5pm").
     fn is_calendar(self) -> bool {
-        matches!(self, Unit::Days | Unit::Weeks | Unit::Months | Unit::Years)
+        self.seconds().is_none()
+    }
+
+    /// The length of a clock unit in seconds; `None` for calendar units.
+    fn seconds(self) -> Option<i64> {
+        match self {
+            Unit::Seconds => Some(1),
+            Unit::Minutes => Some(60),
+            Unit::Hours => Some(3600),
+            Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => None,
+        }
     }
 }
 
@@ -222,25 +232,19 @@ impl<'a> Grammar<'a> {
         self.word(pos, &["now"])
     }
 
-    /// "in 2 hours", "in an hour", "in half an hour", "3 days from now", "2 weeks ago",
-    /// "in 3 days at 5pm".
+    /// "in 2 hours", "in an hour", "in half an hour", "in 1h30", "3 days from now",
+    /// "2 weeks ago", "an hour later", "in 3 days at 5pm".
     fn relative(&self, pos: usize) -> Option<(Meaning, usize)> {
         let (amount, unit, end) = if let Some(after_in) = self.word(pos, &["in"]) {
-            if let Some(end) = self.half_hour(after_in) {
-                return Some((Meaning::FromNow { amount: 30, unit: Unit::Minutes }, end));
-            }
-            let (amount, after_amount) = self.amount(after_in)?;
-            let (unit, end) = self.lookup(after_amount, UNITS)?;
-            (amount, unit, end)
+            self.duration(after_in)?
         } else {
-            let (amount, after_amount) = self.amount(pos)?;
-            let (unit, after_unit) = self.lookup(after_amount, UNITS)?;
-            if let Some(end) = self.word(after_unit, &["ago"]) {
+            let (amount, unit, after) = self.duration(pos)?;
+            if let Some(end) = self.word(after, &["ago"]) {
                 (-amount, unit, end)
-            } else if let Some(end) = self.word(after_unit, &["later"]) {
+            } else if let Some(end) = self.word(after, &["later"]) {
                 (amount, unit, end)
             } else {
-                let from = self.word(after_unit, &["from"])?;
+                let from = self.word(after, &["from"])?;
                 (amount, unit, self.word(from, &["now"])?)
             }
         };
@@ -253,7 +257,43 @@ impl<'a> Grammar<'a> {
         Some((Meaning::FromNow { amount, unit }, end))
     }
 
-    /// "half an hour" after "in".
+    /// An amount of a unit: "2 hours", "an hour", "half an hour"; clock units combine into
+    /// seconds: "1h30", "2 hours and 30 minutes", "1 hour 15 minutes", "an hour and a half".
+    fn duration(&self, pos: usize) -> Option<(i64, Unit, usize)> {
+        if let Some(end) = self.half_hour(pos) {
+            return Some((30, Unit::Minutes, end));
+        }
+        let (amount, after_amount) = self.amount(pos)?;
+        let (unit, end) = self.lookup(after_amount, UNITS)?;
+        let Some(unit_seconds) = unit.seconds() else { return Some((amount, unit, end)) };
+        let mut seconds = amount.checked_mul(unit_seconds)?;
+        let mut smallest = unit_seconds;
+        let mut end_of_all = end;
+        if unit == Unit::Hours
+            && let Some((minutes, _, after)) = self.number(end, 2, true)
+            && minutes < 60
+        {
+            let after = self.lookup(after, UNITS).filter(|&(unit, _)| unit == Unit::Minutes).map_or(after, |(_, e)| e);
+            return Some((seconds.checked_add(i64::from(minutes) * 60)?, Unit::Seconds, after));
+        }
+        loop {
+            let next = self.word(end_of_all, &["and"]).unwrap_or(end_of_all);
+            if let Some(after_half) = self.word(next, &["a"]).and_then(|after_a| self.word(after_a, &["half"])) {
+                seconds = seconds.checked_add(smallest / 2)?;
+                end_of_all = after_half;
+                break;
+            }
+            let Some((more, after_more)) = self.amount(next) else { break };
+            let Some((next_unit, after_unit)) = self.lookup(after_more, UNITS) else { break };
+            let Some(next_seconds) = next_unit.seconds().filter(|&s| s < smallest) else { break };
+            seconds = seconds.checked_add(more.checked_mul(next_seconds)?)?;
+            smallest = next_seconds;
+            end_of_all = after_unit;
+        }
+        if end_of_all == end { Some((amount, unit, end)) } else { Some((seconds, Unit::Seconds, end_of_all)) }
+    }
+
+    /// "half an hour".
     fn half_hour(&self, pos: usize) -> Option<usize> {
         let pos = self.word(pos, &["half"])?;
         let pos = self.word(pos, &["an", "a"])?;
@@ -361,9 +401,22 @@ impl<'a> Grammar<'a> {
                         (DateSpec::Weekday { weekday, mode: WeekdayMode::Coming }, None, end)
                     }
                 } else if lower("next") || lower("last") {
-                    let mode = if lower("next") { WeekdayMode::Next } else { WeekdayMode::Last };
-                    let (weekday, end) = self.lookup(token.end, WEEKDAYS)?;
-                    (DateSpec::Weekday { weekday, mode }, None, end)
+                    let calendar_unit = self.lookup(token.end, UNITS).filter(|(unit, _)| unit.is_calendar());
+                    if let Some((unit, end)) = calendar_unit {
+                        let amount = if lower("next") { 1 } else { -1 };
+                        (DateSpec::FromToday { amount, unit }, None, end)
+                    } else {
+                        let mode = if lower("next") { WeekdayMode::Next } else { WeekdayMode::Last };
+                        let (weekday, end) = self.lookup(token.end, WEEKDAYS)?;
+                        (DateSpec::Weekday { weekday, mode }, None, end)
+                    }
+                } else if lower("day") {
+                    let (days, end) = if let Some(after) = self.word(token.end, &["after"]) {
+                        (2, self.word(after, &["tomorrow"])?)
+                    } else {
+                        (-2, self.word(self.word(token.end, &["before"])?, &["yesterday"])?)
+                    };
+                    (DateSpec::DaysFromToday(days), None, end)
                 } else if let Some(weekday) = find(WEEKDAYS, word) {
                     (DateSpec::Weekday { weekday, mode: WeekdayMode::Coming }, None, token.end)
                 } else {
@@ -440,7 +493,8 @@ impl<'a> Grammar<'a> {
         self.clock(pos, at.is_some())
     }
 
-    /// "18:00", "18:00:30", "6:30 pm", "6.30pm", "6pm", "6 a.m.", and with `bare_hour` "9".
+    /// "18:00", "18:00:30", "6:30 pm", "6.30pm", "6pm", "6 a.m.", "5 o'clock", and with
+    /// `bare_hour` "9".
     fn clock(&self, pos: usize, bare_hour: bool) -> Option<(TimeSpec, usize)> {
         let (hour, _, end) = self.number(pos, 2, false)?;
         let colon_minutes = self.symbol(end, ':', true).and_then(|colon| self.number(colon, 2, true));
@@ -461,8 +515,10 @@ impl<'a> Grammar<'a> {
         if let Some((meridiem, end)) = self.meridiem(end) {
             return valid(hour, 0, 0, Some(meridiem)).map(|time| (time, end));
         }
+        if let Some(end) = self.oclock(end) {
+            return valid(hour, 0, 0, None).map(|time| (time, end));
+        }
         if bare_hour {
-            let end = self.oclock(end).unwrap_or(end);
             return valid(hour, 0, 0, None).map(|time| (time, end));
         }
         None
