@@ -280,7 +280,7 @@ async fn connector(State(state): State<Arc<ConnectorState>>, request: Request) -
             (headers, error(StatusCode::TOO_MANY_REQUESTS, "Throttled")).into_response()
         }
         "busy-date" => {
-            let when = SystemTime::now() + std::time::Duration::from_secs(120);
+            let when = SystemTime::now() + std::time::Duration::from_secs(3600);
             headers.insert("retry-after", httpdate::fmt_http_date(when).parse().unwrap());
             (headers, error(StatusCode::TOO_MANY_REQUESTS, "Throttled")).into_response()
         }
