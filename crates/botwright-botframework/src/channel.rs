@@ -13,6 +13,8 @@
 //! | other 4xx | `Rejected` |
 //! | connection error, timeout | `Unreachable` (retried) |
 //! | service URL not http(s), or its host not trusted with the token | `InvalidAddress` |
+//! | token endpoint unreachable / answering 429 or 5xx | `Unreachable` / `Unavailable` (retried) |
+//! | token endpoint refusing the credentials (other 4xx) | `Rejected` |
 
 use crate::connector::{ConnectorClient, ConnectorError};
 use crate::token::TokenError;

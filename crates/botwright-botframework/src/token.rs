@@ -2,7 +2,8 @@
 //!
 //! [`AppCredentials`] asks the token endpoint for a token with the app id and password, keeps it
 //! until five minutes before it expires, and fetches a new one once for all concurrent callers
-//! (single flight): a fan-out of a thousand sends makes one token request, not a thousand.
+//! (single flight): a fan-out of a thousand sends makes one token request, not a thousand. When
+//! the renewal fails, the current token is used until it actually expires.
 
 use serde::Deserialize;
 use std::sync::RwLock;
@@ -41,6 +42,7 @@ struct TokenResponse {
 struct CachedToken {
     token: String,
     renew_at: Instant,
+    expires_at: Instant,
 }
 
 /// The app id and password, and the token they buy.
@@ -90,7 +92,17 @@ impl AppCredentials {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        let fetched = self.fetch().await?;
+        let fetched = match self.fetch().await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                // A token in its last five minutes still works: better than no token at all.
+                if let Some(token) = self.unexpired() {
+                    tracing::warn!(%error, "could not renew the bot token; using the current one until it expires");
+                    return Ok(token);
+                }
+                return Err(error);
+            }
+        };
         let token = fetched.token.clone();
         if let Ok(mut cached) = self.cached.write() {
             *cached = Some(fetched);
@@ -111,6 +123,11 @@ impl AppCredentials {
     fn fresh(&self) -> Option<String> {
         let cached = self.cached.read().ok()?;
         cached.as_ref().filter(|c| Instant::now() < c.renew_at).map(|c| c.token.clone())
+    }
+
+    fn unexpired(&self) -> Option<String> {
+        let cached = self.cached.read().ok()?;
+        cached.as_ref().filter(|c| Instant::now() < c.expires_at).map(|c| c.token.clone())
     }
 
     async fn fetch(&self) -> Result<CachedToken, TokenError> {
@@ -144,6 +161,60 @@ impl AppCredentials {
             _ => lifetime / 2,
         };
         tracing::debug!(lifetime_secs = lifetime.as_secs(), "fetched a new bot token");
-        Ok(CachedToken { token: parsed.access_token, renew_at: Instant::now() + usable })
+        let now = Instant::now();
+        Ok(CachedToken { token: parsed.access_token, renew_at: now + usable, expires_at: now + lifetime })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credentials_with(cached: CachedToken) -> AppCredentials {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Nothing listens there: every fetch fails.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = listener.local_addr().unwrap();
+        drop(listener);
+        let credentials =
+            AppCredentials::new(reqwest::Client::new(), format!("http://{dead}/token"), "app", "pw", "scope");
+        *credentials.cached.write().unwrap() = Some(cached);
+        credentials
+    }
+
+    #[tokio::test]
+    async fn a_failed_renewal_keeps_the_unexpired_token() {
+        let now = Instant::now();
+        let credentials = credentials_with(CachedToken {
+            token: "old".into(),
+            renew_at: now - Duration::from_secs(1),
+            expires_at: now + Duration::from_secs(3600),
+        });
+        assert_eq!(credentials.token().await.unwrap(), "old");
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_not_used() {
+        let now = Instant::now();
+        let credentials = credentials_with(CachedToken {
+            token: "old".into(),
+            renew_at: now - Duration::from_secs(2),
+            expires_at: now - Duration::from_secs(1),
+        });
+        assert!(matches!(credentials.token().await, Err(TokenError::Unreachable(_))));
+    }
+
+    #[tokio::test]
+    async fn invalidate_forgets_only_the_refused_token() {
+        let now = Instant::now();
+        let credentials = credentials_with(CachedToken {
+            token: "current".into(),
+            renew_at: now + Duration::from_secs(3600),
+            expires_at: now + Duration::from_secs(3900),
+        });
+        credentials.invalidate("older");
+        assert_eq!(credentials.token().await.unwrap(), "current");
+        credentials.invalidate("current");
+        assert!(credentials.token().await.is_err());
     }
 }
