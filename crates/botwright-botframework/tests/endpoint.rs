@@ -153,6 +153,7 @@ async fn a_failing_handler_is_500_and_the_server_keeps_serving() {
     let (status, body) = bot.post(&message("fail", "emulator", SERVICE_URL), None).await;
     assert_eq!(status, 500);
     assert_eq!(body["error"]["code"], "InternalError");
+    assert!(!body.to_string().contains("the store is down"), "internal details must not leak: {body}");
     let (status, body) = bot.post(&message("panic", "emulator", SERVICE_URL), None).await;
     assert_eq!(status, 500);
     assert_eq!(body["error"]["code"], "InternalError");
@@ -177,4 +178,56 @@ async fn with_auth_on_bad_json_with_a_good_token_is_400() {
     // And a bad body without a token is refused before it is read.
     let (status, _) = raw(&bot, Some("application/json"), "[1, 2").await;
     assert_eq!(status, 401);
+}
+
+/// Holds each activity until the test releases it.
+struct Gate {
+    entered: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[botwright::async_trait]
+impl botwright_botframework::ActivityHandler for Gate {
+    async fn handle(
+        &self,
+        activity: botwright::Activity,
+    ) -> Result<botwright_botframework::HandlerResponse, botwright_botframework::HandlerError> {
+        self.entered.notify_one();
+        self.release.notified().await;
+        // Nothing to say, not even to an invoke.
+        let _ = activity;
+        Ok(botwright_botframework::HandlerResponse::accepted())
+    }
+}
+
+#[tokio::test]
+async fn the_answer_waits_until_the_handler_took_the_activity() {
+    let bf = botwright_botframework::BotFramework::new(
+        BotFrameworkConfig::default(),
+        std::sync::Arc::new(botwright::storage::MemoryStore::new()),
+    )
+    .unwrap();
+    let gate = std::sync::Arc::new(Gate { entered: Default::default(), release: Default::default() });
+    let addr = serve(bf.router(gate.clone())).await;
+    let url = format!("http://{addr}/api/messages");
+    let request = tokio::spawn({
+        let url = url.clone();
+        async move { http().post(url).json(&message("hi", "emulator", SERVICE_URL)).send().await.unwrap() }
+    });
+    gate.entered.notified().await;
+    // Give an early answer time to arrive; a correct endpoint passes however slow the machine.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!request.is_finished(), "the channel was answered before the bot took the activity");
+    gate.release.notify_one();
+    assert_eq!(request.await.unwrap().status().as_u16(), 202);
+
+    // An invoke without an answer from the bot is 200 with an empty body.
+    let mut invoke = message("", "msteams", SERVICE_URL);
+    invoke["type"] = json!("invoke");
+    let request = tokio::spawn(async move { http().post(url).json(&invoke).send().await.unwrap() });
+    gate.entered.notified().await;
+    gate.release.notify_one();
+    let response = request.await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await.unwrap(), "");
 }
