@@ -16,9 +16,9 @@
 //! | token endpoint unreachable / answering 429 or 5xx | `Unreachable` / `Unavailable` (retried) |
 //! | token endpoint refusing the credentials (other 4xx) | `Rejected` |
 
-use crate::connector::{ConnectorClient, ConnectorError};
+use crate::connector::{ConnectorClient, ConnectorError, ConversationParameters};
 use crate::token::TokenError;
-use botwright::activity::Activity;
+use botwright::activity::{Activity, ConversationAccount};
 use botwright::address::Address;
 use botwright::async_trait;
 use botwright::channel::{Channel, Delivered, DeliveryError};
@@ -53,6 +53,44 @@ impl BotFrameworkChannel {
     /// The connector client, for calls beyond delivery (update, delete, members, ...).
     pub fn connector(&self) -> &ConnectorClient {
         &self.connector
+    }
+
+    /// Opens a one-to-one conversation with the user of `address` (first contact: the address
+    /// needs the user, the bot, the channel and the service URL; its conversation is ignored)
+    /// and returns the address of the new conversation, without a reply-to id.
+    ///
+    /// ```no_run
+    /// # use botwright::{Address, channel::Channel, Activity};
+    /// # async fn run(channel: botwright_botframework::BotFrameworkChannel, known: Address)
+    /// # -> Result<(), botwright::channel::DeliveryError> {
+    /// let fresh = channel.create_conversation(&known).await?;
+    /// let mut hello = Activity::message("Hello! I will keep you posted.");
+    /// fresh.apply_to(&mut hello);
+    /// channel.deliver(&fresh, &hello).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_conversation(&self, address: &Address) -> Result<Address, DeliveryError> {
+        if address.user.id.is_empty() {
+            return Err(DeliveryError::InvalidAddress("the address has no user id".into()));
+        }
+        let parameters = ConversationParameters {
+            is_group: Some(false),
+            bot: Some(address.bot.clone()),
+            members: vec![address.user.clone()],
+            tenant_id: address.tenant_id.clone(),
+            channel_data: address.tenant_id.as_ref().map(|id| serde_json::json!({ "tenant": { "id": id } })),
+            ..Default::default()
+        };
+        let created =
+            self.connector.create_conversation(&address.service_url, &parameters).await.map_err(delivery_error)?;
+        let mut conversation = ConversationAccount::new(created.id);
+        conversation.tenant_id = address.tenant_id.clone();
+        Ok(Address {
+            id: None,
+            conversation,
+            service_url: created.service_url.unwrap_or_else(|| address.service_url.clone()),
+            ..address.clone()
+        })
     }
 }
 

@@ -223,3 +223,36 @@ async fn a_service_url_that_is_not_http_is_an_invalid_address() {
     let error = deliver(&bf, "https://x.example/", "").await.unwrap_err();
     assert!(matches!(error, DeliveryError::InvalidAddress(_)));
 }
+
+#[tokio::test]
+async fn first_contact_creates_a_conversation_and_returns_its_address() {
+    let connector = Connector::start().await;
+    let bf = framework();
+    let mut known = address(&connector.service_url(), "old-conversation");
+    known.tenant_id = Some("tenant-1".into());
+    let fresh = bf.channel().create_conversation(&known).await.unwrap();
+    assert_eq!(fresh.conversation.id, "new-conversation-1");
+    assert_eq!(fresh.conversation.tenant_id.as_deref(), Some("tenant-1"));
+    assert_eq!(fresh.id, None);
+    assert_eq!(fresh.user, known.user);
+    let request = &connector.requests()[0];
+    assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v3/conversations"));
+    let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["members"][0]["id"], "u1");
+    assert_eq!(body["bot"]["id"], "b1");
+    assert_eq!(body["tenantId"], "tenant-1");
+    assert_eq!(body["channelData"]["tenant"]["id"], "tenant-1");
+    assert_eq!(body["isGroup"], false);
+    // The new address works for a send.
+    let mut hello = Activity::message("first contact");
+    fresh.apply_to(&mut hello);
+    bf.channel().deliver(&fresh, &hello).await.unwrap();
+    assert_eq!(connector.requests()[1].path, "/v3/conversations/new-conversation-1/activities");
+}
+
+#[tokio::test]
+async fn first_contact_failures_map_like_deliveries() {
+    let bf = framework();
+    let known = address("ftp://x.example/", "c");
+    assert!(matches!(bf.channel().create_conversation(&known).await, Err(DeliveryError::InvalidAddress(_))));
+}
