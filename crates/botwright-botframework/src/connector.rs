@@ -12,6 +12,7 @@
 
 use crate::token::{AppCredentials, TokenError};
 use crate::trust::{TrustedHosts, host_of_url, parse_service_url};
+use axum::body::Bytes;
 use botwright::activity::{Activity, ChannelAccount};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
@@ -286,7 +287,7 @@ impl ConnectorClient {
 
     /// Sends one request; with credentials, checks the host and adds the token, and on a 401
     /// retries once with a new token. Returns the body of a 2xx answer.
-    async fn call(&self, method: Method, url: Url, body: Option<Vec<u8>>) -> Result<String, ConnectorError> {
+    async fn call(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<String, ConnectorError> {
         let Some(credentials) = &self.credentials else {
             return self.send(&method, &url, body, None).await;
         };
@@ -312,7 +313,7 @@ impl ConnectorClient {
         &self,
         method: &Method,
         url: &Url,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         token: Option<&str>,
     ) -> Result<String, ConnectorError> {
         let mut request = self.client.request(method.clone(), url.clone());
@@ -374,8 +375,9 @@ fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError>
     Ok(url)
 }
 
-fn to_json(value: &impl Serialize) -> Result<Vec<u8>, ConnectorError> {
-    serde_json::to_vec(value).map_err(|e| ConnectorError::Serialization(e.to_string()))
+/// The JSON body, in a buffer that the retry after a 401 shares instead of copying.
+fn to_json(value: &impl Serialize) -> Result<Bytes, ConnectorError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| ConnectorError::Serialization(e.to_string()))
 }
 
 /// A send's answer, leniently: the activity was accepted, so a body without `id` is no error.
