@@ -357,7 +357,7 @@ impl ConnectorClient {
 
 /// `{serviceUrl}/v3/{segments...}`, each segment percent-encoded.
 fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
-    let mut url = parse_service_url(service_url).map_err(ConnectorError::InvalidServiceUrl)?;
+    let mut url = parse_service_url(service_url).map_err(|e| ConnectorError::InvalidServiceUrl(e.0))?;
     let mut path = url.path().trim_end_matches('/').to_owned();
     path.push_str("/v3");
     for segment in segments {

@@ -19,17 +19,23 @@ use url::Url;
 /// The key prefix of the documents recording trusted hosts.
 pub const TRUSTED_HOST_PREFIX: &str = "trusted-host/";
 
+/// A service URL that cannot be used: not an absolute http(s) URL with a host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidServiceUrl(pub String);
+
 /// Parses a service URL: it must be an absolute `http` or `https` URL with a host.
-pub(crate) fn parse_service_url(service_url: &str) -> Result<Url, String> {
-    let url = Url::parse(service_url.trim()).map_err(|e| format!("service URL {service_url:?} is not a URL: {e}"))?;
+pub(crate) fn parse_service_url(service_url: &str) -> Result<Url, InvalidServiceUrl> {
+    let invalid = |why: String| InvalidServiceUrl(format!("service URL {service_url:?} {why}"));
+    let url = Url::parse(service_url.trim()).map_err(|e| invalid(format!("is not a URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("service URL {service_url:?} is not an http(s) URL"));
+        return Err(invalid("is not an http(s) URL".into()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("service URL {service_url:?} has no host"));
+        return Err(invalid("has no host".into()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("service URL {service_url:?} must not carry credentials"));
+        return Err(invalid("must not carry credentials".into()));
     }
     Ok(url)
 }
@@ -51,7 +57,7 @@ pub(crate) fn host_of_url(url: &Url) -> String {
 /// assert_eq!(service_url_host("http://127.0.0.1:3978").unwrap(), "127.0.0.1:3978");
 /// assert!(service_url_host("ftp://x").is_err());
 /// ```
-pub fn service_url_host(service_url: &str) -> Result<String, String> {
+pub fn service_url_host(service_url: &str) -> Result<String, InvalidServiceUrl> {
     parse_service_url(service_url).map(|url| host_of_url(&url))
 }
 
@@ -60,7 +66,7 @@ pub(crate) fn host_of_entry(entry: &str) -> Result<String, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidTrustedServiceUrl { entry: entry.to_owned(), reason };
     let trimmed = entry.trim();
     if trimmed.contains("://") {
-        service_url_host(trimmed).map_err(invalid)
+        service_url_host(trimmed).map_err(|e| invalid(e.0))
     } else {
         // A bare host: parse it as an https URL and keep an explicit port whatever it is.
         let url = Url::parse(&format!("https://{trimmed}")).map_err(|e| invalid(e.to_string()))?;
