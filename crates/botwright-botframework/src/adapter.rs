@@ -1,0 +1,132 @@
+//! [`BotFramework`]: the channel's parts, built once from a configuration and wired together.
+//!
+//! One HTTP connection pool, one token cache, one set of trusted hosts and one authenticator are
+//! shared by the inbound endpoint ([`BotFramework::router`]) and the outbound channel
+//! ([`BotFramework::channel`]), so a service URL learned from an authenticated request is trusted
+//! for replies and proactive messages at once.
+
+use crate::auth::Authenticator;
+use crate::channel::BotFrameworkChannel;
+use crate::config::{BotFrameworkConfig, ConfigError};
+use crate::connector::ConnectorClient;
+use crate::endpoint::{EndpointState, router};
+use crate::handler::ActivityHandler;
+use crate::token::AppCredentials;
+use crate::transport::http_client;
+use crate::trust::{TrustedHosts, host_of_entry};
+use botwright::Storage;
+use std::sync::Arc;
+
+/// The Bot Framework channel: endpoint, connector client and authentication, sharing state.
+///
+/// ```no_run
+/// use botwright::{Activity, async_trait, storage::MemoryStore};
+/// use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, HandlerResponse};
+/// use std::sync::Arc;
+///
+/// struct Echo;
+///
+/// #[async_trait]
+/// impl ActivityHandler for Echo {
+///     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+///         println!("{}", activity.text());
+///         Ok(HandlerResponse::accepted())
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+/// let app = axum::Router::new().merge(bf.router(Echo));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct BotFramework {
+    config: Arc<BotFrameworkConfig>,
+    authenticator: Option<Arc<Authenticator>>,
+    credentials: Option<Arc<AppCredentials>>,
+    trusted: Arc<TrustedHosts>,
+    connector: ConnectorClient,
+}
+
+impl BotFramework {
+    /// Builds the parts from `config`; trusted service URL hosts learned from inbound requests
+    /// are kept in `storage`.
+    ///
+    /// Without an app id, authentication is off and a warning says so.
+    pub fn new(config: BotFrameworkConfig, storage: Arc<dyn Storage>) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let client = http_client(&config)?;
+        let configured =
+            config.trusted_service_urls.iter().map(|entry| host_of_entry(entry)).collect::<Result<Vec<_>, _>>()?;
+        let trusted = Arc::new(TrustedHosts::new(configured, storage));
+        let credentials = match (&config.app_id, &config.app_password) {
+            (Some(app_id), Some(password)) => Some(Arc::new(AppCredentials::new(
+                client.clone(),
+                config.token_url.clone(),
+                app_id.clone(),
+                password.clone(),
+                config.token_scope.clone(),
+            ))),
+            _ => None,
+        };
+        let authenticator = Authenticator::new(&config, client.clone()).map(Arc::new);
+        if authenticator.is_none() {
+            tracing::warn!(
+                "MICROSOFT_APP_ID is not set: inbound requests are NOT authenticated and outbound calls carry no \
+                 token (development mode; do not expose this endpoint to the internet)"
+            );
+        } else if credentials.is_none() {
+            tracing::warn!("MICROSOFT_APP_PASSWORD is not set: outbound calls to the connector carry no token");
+        }
+        let connector = ConnectorClient::new(client, credentials.clone(), trusted.clone());
+        Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BotFrameworkConfig {
+        &self.config
+    }
+
+    /// The router with `POST /api/messages`, handing accepted activities to `handler`. Mount it
+    /// in any axum application (`Router::merge` or `Router::nest`).
+    pub fn router(&self, handler: impl ActivityHandler) -> axum::Router {
+        self.router_with(Arc::new(handler))
+    }
+
+    /// Like [`router`](Self::router), for a shared handler.
+    pub fn router_with(&self, handler: Arc<dyn ActivityHandler>) -> axum::Router {
+        router(EndpointState {
+            handler,
+            authenticator: self.authenticator.clone(),
+            trusted: self.trusted.clone(),
+            body_limit: self.config.body_limit,
+        })
+    }
+
+    /// The channel that delivers outgoing activities through the connector.
+    pub fn channel(&self) -> BotFrameworkChannel {
+        BotFrameworkChannel::new(self.connector.clone())
+    }
+
+    /// The connector client, for calls beyond delivery.
+    pub fn connector(&self) -> &ConnectorClient {
+        &self.connector
+    }
+
+    /// The inbound authenticator, when authentication is on.
+    pub fn authenticator(&self) -> Option<&Arc<Authenticator>> {
+        self.authenticator.as_ref()
+    }
+
+    /// The bot's credentials, when an app id and password are set.
+    pub fn credentials(&self) -> Option<&Arc<AppCredentials>> {
+        self.credentials.as_ref()
+    }
+
+    /// The trusted service URL hosts.
+    pub fn trusted_hosts(&self) -> &Arc<TrustedHosts> {
+        &self.trusted
+    }
+}

@@ -1,0 +1,303 @@
+//! Configuration: the bot's credentials and the Bot Framework's service addresses.
+//!
+//! [`BotFrameworkConfig::from_env`] reads the Bot Framework's usual variable names
+//! (`MICROSOFT_APP_ID`, `MICROSOFT_APP_PASSWORD`) plus overrides for tests and sovereign clouds
+//! (`BOTWRIGHT_OPENID_METADATA_URL`, `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL`,
+//! `BOTWRIGHT_TOKEN_URL`, `BOTWRIGHT_TRUSTED_SERVICE_URLS`). The builder setters do the same in
+//! code.
+
+use std::time::Duration;
+
+/// The OpenID metadata of the Bot Framework's channel service (tokens from channels).
+pub const DEFAULT_OPENID_METADATA_URL: &str = "https://login.botframework.com/v1/.well-known/openidconfiguration";
+/// The OpenID metadata of the Azure AD tenant that signs the emulator's tokens.
+pub const DEFAULT_EMULATOR_OPENID_METADATA_URL: &str =
+    "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration";
+/// Where the bot gets its own token for calls to the connector.
+pub const DEFAULT_TOKEN_URL: &str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
+/// The scope of the bot's own token.
+pub const DEFAULT_TOKEN_SCOPE: &str = "https://api.botframework.com/.default";
+/// The largest activity body the endpoint accepts by default: 256 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// The shortest time between two key refreshes caused by tokens signed with an unknown key.
+pub const DEFAULT_KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// An entry of the trusted service URLs is neither a host nor an http(s) URL.
+    #[error("trusted service URL {entry:?} is not a host or an http(s) URL: {reason}")]
+    InvalidTrustedServiceUrl {
+        /// The entry as given.
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A password is set without an app id.
+    #[error("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not")]
+    PasswordWithoutAppId,
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built: {0}")]
+    HttpClient(String),
+}
+
+/// How the Bot Framework channel is set up.
+///
+/// Without an app id, inbound authentication is off (development mode, as in Bot Builder v3:
+/// the emulator and offline Direct Line work without credentials) and outbound calls carry no
+/// token.
+///
+/// ```
+/// use botwright_botframework::BotFrameworkConfig;
+/// use std::time::Duration;
+/// let config = BotFrameworkConfig::default()
+///     .with_app_id("00000000-0000-0000-0000-000000000001")
+///     .with_app_password("secret")
+///     .with_trusted_service_url("smba.trafficmanager.net")
+///     .with_request_timeout(Duration::from_secs(10));
+/// assert!(config.has_credentials());
+/// ```
+#[derive(Clone)]
+pub struct BotFrameworkConfig {
+    /// The bot's Microsoft app id: the audience of inbound tokens and the client id of outbound
+    /// ones. `None` turns authentication off.
+    pub app_id: Option<String>,
+    /// The bot's app password (client secret), for outbound tokens.
+    pub app_password: Option<String>,
+    /// The OpenID metadata URL of the channel service.
+    pub openid_metadata_url: String,
+    /// The OpenID metadata URL for the emulator's tokens.
+    pub emulator_openid_metadata_url: String,
+    /// The OAuth2 token endpoint for the bot's own token.
+    pub token_url: String,
+    /// The scope requested for the bot's own token.
+    pub token_scope: String,
+    /// Service URL hosts trusted from the start (`host` or `host:port`, or URLs whose host is
+    /// taken), besides those learned from authenticated inbound activities.
+    pub trusted_service_urls: Vec<String>,
+    /// The largest request body the endpoint reads, in bytes.
+    pub body_limit: usize,
+    /// How long an outbound connection may take to open.
+    pub connect_timeout: Duration,
+    /// How long a whole outbound request may take.
+    pub request_timeout: Duration,
+    /// The shortest time between two key refreshes forced by unknown key ids.
+    pub key_refresh_cooldown: Duration,
+    /// Keys older than this are fetched again before use.
+    pub key_max_age: Duration,
+    /// Clock skew allowed when checking `exp` and `nbf`.
+    pub clock_skew: Duration,
+}
+
+impl std::fmt::Debug for BotFrameworkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotFrameworkConfig")
+            .field("app_id", &self.app_id)
+            .field("app_password", &self.app_password.as_ref().map(|_| "<redacted>"))
+            .field("openid_metadata_url", &self.openid_metadata_url)
+            .field("emulator_openid_metadata_url", &self.emulator_openid_metadata_url)
+            .field("token_url", &self.token_url)
+            .field("token_scope", &self.token_scope)
+            .field("trusted_service_urls", &self.trusted_service_urls)
+            .field("body_limit", &self.body_limit)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("key_refresh_cooldown", &self.key_refresh_cooldown)
+            .field("key_max_age", &self.key_max_age)
+            .field("clock_skew", &self.clock_skew)
+            .finish()
+    }
+}
+
+impl Default for BotFrameworkConfig {
+    fn default() -> Self {
+        BotFrameworkConfig {
+            app_id: None,
+            app_password: None,
+            openid_metadata_url: DEFAULT_OPENID_METADATA_URL.to_owned(),
+            emulator_openid_metadata_url: DEFAULT_EMULATOR_OPENID_METADATA_URL.to_owned(),
+            token_url: DEFAULT_TOKEN_URL.to_owned(),
+            token_scope: DEFAULT_TOKEN_SCOPE.to_owned(),
+            trusted_service_urls: Vec::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            key_refresh_cooldown: DEFAULT_KEY_REFRESH_COOLDOWN,
+            key_max_age: Duration::from_secs(24 * 60 * 60),
+            clock_skew: Duration::from_secs(300),
+        }
+    }
+}
+
+impl BotFrameworkConfig {
+    /// Reads the configuration from the environment; unset or empty variables keep defaults.
+    ///
+    /// | variable | field |
+    /// | --- | --- |
+    /// | `MICROSOFT_APP_ID` | [`app_id`](Self::app_id) |
+    /// | `MICROSOFT_APP_PASSWORD` | [`app_password`](Self::app_password) |
+    /// | `BOTWRIGHT_OPENID_METADATA_URL` | [`openid_metadata_url`](Self::openid_metadata_url) |
+    /// | `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL` | [`emulator_openid_metadata_url`](Self::emulator_openid_metadata_url) |
+    /// | `BOTWRIGHT_TOKEN_URL` | [`token_url`](Self::token_url) |
+    /// | `BOTWRIGHT_TRUSTED_SERVICE_URLS` | [`trusted_service_urls`](Self::trusted_service_urls), comma-separated |
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut config = BotFrameworkConfig { app_id: get("MICROSOFT_APP_ID"), ..Default::default() };
+        config.app_password = get("MICROSOFT_APP_PASSWORD");
+        if let Some(url) = get("BOTWRIGHT_OPENID_METADATA_URL") {
+            config.openid_metadata_url = url;
+        }
+        if let Some(url) = get("BOTWRIGHT_EMULATOR_OPENID_METADATA_URL") {
+            config.emulator_openid_metadata_url = url;
+        }
+        if let Some(url) = get("BOTWRIGHT_TOKEN_URL") {
+            config.token_url = url;
+        }
+        if let Some(list) = get("BOTWRIGHT_TRUSTED_SERVICE_URLS") {
+            config.trusted_service_urls =
+                list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the configuration can be used.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.app_password.is_some() && self.app_id.is_none() {
+            return Err(ConfigError::PasswordWithoutAppId);
+        }
+        for entry in &self.trusted_service_urls {
+            crate::trust::host_of_entry(entry)?;
+        }
+        Ok(())
+    }
+
+    /// Whether inbound requests are authenticated (an app id is set).
+    pub fn auth_enabled(&self) -> bool {
+        self.app_id.is_some()
+    }
+
+    /// Whether outbound calls carry a token (app id and password are set).
+    pub fn has_credentials(&self) -> bool {
+        self.app_id.is_some() && self.app_password.is_some()
+    }
+
+    /// Sets the app id.
+    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// Sets the app password.
+    pub fn with_app_password(mut self, password: impl Into<String>) -> Self {
+        self.app_password = Some(password.into());
+        self
+    }
+
+    /// Sets the channel service's OpenID metadata URL.
+    pub fn with_openid_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.openid_metadata_url = url.into();
+        self
+    }
+
+    /// Sets the emulator's OpenID metadata URL.
+    pub fn with_emulator_openid_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.emulator_openid_metadata_url = url.into();
+        self
+    }
+
+    /// Sets the OAuth2 token endpoint.
+    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = url.into();
+        self
+    }
+
+    /// Sets the scope of the bot's token.
+    pub fn with_token_scope(mut self, scope: impl Into<String>) -> Self {
+        self.token_scope = scope.into();
+        self
+    }
+
+    /// Adds a trusted service URL host (`host`, `host:port` or a URL).
+    pub fn with_trusted_service_url(mut self, host: impl Into<String>) -> Self {
+        self.trusted_service_urls.push(host.into());
+        self
+    }
+
+    /// Sets the largest request body the endpoint reads, in bytes.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the outbound connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the outbound request timeout.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the cool-down between key refreshes forced by unknown key ids.
+    pub fn with_key_refresh_cooldown(mut self, cooldown: Duration) -> Self {
+        self.key_refresh_cooldown = cooldown;
+        self
+    }
+
+    /// Sets the allowed clock skew.
+    pub fn with_clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_variables() {
+        let config = BotFrameworkConfig::from_lookup(|name| match name {
+            "MICROSOFT_APP_ID" => Some("app".into()),
+            "MICROSOFT_APP_PASSWORD" => Some("pw".into()),
+            "BOTWRIGHT_TOKEN_URL" => Some("http://127.0.0.1:9/token".into()),
+            "BOTWRIGHT_TRUSTED_SERVICE_URLS" => Some(" smba.example , https://x.example:8443/emea/,".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.app_id.as_deref(), Some("app"));
+        assert!(config.has_credentials());
+        assert_eq!(config.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(config.openid_metadata_url, DEFAULT_OPENID_METADATA_URL);
+        assert_eq!(config.trusted_service_urls, vec!["smba.example", "https://x.example:8443/emea/"]);
+        assert!(!format!("{config:?}").contains("pw"));
+    }
+
+    #[test]
+    fn empty_variables_mean_unset() {
+        let config = BotFrameworkConfig::from_lookup(|_| Some("  ".into())).unwrap();
+        assert!(!config.auth_enabled());
+        assert_eq!(config.token_url, DEFAULT_TOKEN_URL);
+    }
+
+    #[test]
+    fn rejects_bad_entries() {
+        let err = BotFrameworkConfig::from_lookup(|name| {
+            (name == "BOTWRIGHT_TRUSTED_SERVICE_URLS").then(|| "ftp://x.example".to_owned())
+        })
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidTrustedServiceUrl { .. }));
+        let err = BotFrameworkConfig::from_lookup(|name| (name == "MICROSOFT_APP_PASSWORD").then(|| "pw".to_owned()))
+            .unwrap_err();
+        assert_eq!(err, ConfigError::PasswordWithoutAppId);
+    }
+}

@@ -1,0 +1,454 @@
+//! The connector client: the Bot Framework's v3 REST API for sending activities.
+//!
+//! [`ConnectorClient`] replies to activities, sends to conversations, updates and deletes
+//! activities, creates conversations and lists members, on any channel's `serviceUrl` (with or
+//! without a trailing slash; path segments are percent-encoded as `encodeURIComponent` does).
+//! Every answer outside 2xx is a [`ConnectorError::Status`] with the status, the channel's error
+//! body and its `Retry-After`: nothing is reported as success that was not one.
+//!
+//! With credentials, each call carries the bot's token, but only to a trusted service URL host
+//! (see [`TrustedHosts`]); a call to another host fails with [`ConnectorError::UntrustedHost`]
+//! instead of leaking the token. A 401 drops the cached token and retries once with a new one.
+
+use crate::token::{AppCredentials, TokenError};
+use crate::trust::{TrustedHosts, host_of_url, parse_service_url};
+use axum::body::Bytes;
+use botwright::activity::{Activity, ChannelAccount};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use url::Url;
+
+/// What `encodeURIComponent` leaves alone: letters, digits and `-_.!~*'()`.
+const COMPONENT: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'');
+const COMPONENT_SET: &AsciiSet = &COMPONENT.remove(b'(').remove(b')');
+
+/// Why a connector call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The service URL is not an absolute http(s) URL.
+    #[error("{0}")]
+    InvalidServiceUrl(String),
+    /// The service URL's host is not trusted with the bot's token.
+    #[error("service URL host {host} is not trusted")]
+    UntrustedHost {
+        /// The host (`host` or `host:port`).
+        host: String,
+    },
+    /// The store of trusted hosts could not be read.
+    #[error("the trusted hosts could not be read: {0}")]
+    TrustStore(String),
+    /// The bot's token could not be had.
+    #[error("the bot's token could not be had: {0}")]
+    Token(#[from] TokenError),
+    /// The service could not be reached, or did not answer in time.
+    #[error("{method} to {url} failed: {reason}")]
+    Unreachable {
+        /// The HTTP method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// The service answered outside 2xx.
+    #[error("{method} to {url} failed with status {status}: {body}")]
+    Status {
+        /// The HTTP method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The channel's error body, verbatim.
+        body: String,
+        /// The `Retry-After` the service sent, as a duration from now.
+        retry_after: Option<Duration>,
+    },
+    /// The activity or parameters could not be serialized to JSON.
+    #[error("the request body cannot be serialized: {0}")]
+    Serialization(String),
+    /// A 2xx answer did not hold what the call needs.
+    #[error("{method} to {url} answered something unexpected: {reason}")]
+    InvalidResponse {
+        /// The HTTP method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl ConnectorError {
+    /// The HTTP status, when the service answered with an error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ConnectorError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The channel's error body parsed as the Bot Framework's `ErrorResponse`, when it is one.
+    pub fn error_body(&self) -> Option<ErrorBody> {
+        match self {
+            ConnectorError::Status { body, .. } => {
+                serde_json::from_str::<ErrorResponse>(body).ok().map(|response| response.error)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The Bot Framework's error body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// The error inside an [`ErrorResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A machine-readable code, e.g. `BadArgument`.
+    #[serde(default)]
+    pub code: String,
+    /// What went wrong.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// The connector's answer to a send: the id of the new activity, when the channel gives one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceResponse {
+    /// The id of the activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// What a new conversation is made of (`POST /v3/conversations`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationParameters {
+    /// Whether it is a group conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_group: Option<bool>,
+    /// The bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<ChannelAccount>,
+    /// The members to add (usually the one user).
+    #[serde(default)]
+    pub members: Vec<ChannelAccount>,
+    /// The conversation's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_name: Option<String>,
+    /// The tenant (Teams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// A first activity to post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// Channel-specific data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_data: Option<Value>,
+}
+
+/// The connector's answer to a new conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationResourceResponse {
+    /// The conversation's id.
+    pub id: String,
+    /// The service URL to use for it, when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_url: Option<String>,
+    /// The id of the first activity, when one was posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+}
+
+/// A client for the connector REST API (v3), sharing one connection pool.
+///
+/// ```no_run
+/// use botwright::{Activity, storage::MemoryStore};
+/// use botwright_botframework::{BotFramework, BotFrameworkConfig};
+/// use std::sync::Arc;
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+/// let sent = bf
+///     .connector()
+///     .send_to_conversation("https://smba.trafficmanager.net/emea/", "19:abc@thread.skype", &Activity::message("hi"))
+///     .await?;
+/// println!("new activity {:?}", sent.id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConnectorClient {
+    client: reqwest::Client,
+    credentials: Option<Arc<AppCredentials>>,
+    trusted: Arc<TrustedHosts>,
+}
+
+impl ConnectorClient {
+    /// A client over `client`; with `credentials`, calls carry the bot's token to `trusted` hosts
+    /// only.
+    pub fn new(client: reqwest::Client, credentials: Option<Arc<AppCredentials>>, trusted: Arc<TrustedHosts>) -> Self {
+        ConnectorClient { client, credentials, trusted }
+    }
+
+    /// Replies to activity `reply_to_id`:
+    /// `POST {serviceUrl}/v3/conversations/{conversation}/activities/{replyToId}`.
+    pub async fn reply_to_activity(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        reply_to_id: &str,
+        activity: &Activity,
+    ) -> Result<ResourceResponse, ConnectorError> {
+        let url = endpoint(service_url, &["conversations", conversation_id, "activities", reply_to_id])?;
+        let body = self.call(Method::POST, url, Some(to_json(activity)?)).await?;
+        Ok(resource_response(&body))
+    }
+
+    /// Sends to a conversation: `POST {serviceUrl}/v3/conversations/{conversation}/activities`.
+    pub async fn send_to_conversation(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        activity: &Activity,
+    ) -> Result<ResourceResponse, ConnectorError> {
+        let url = endpoint(service_url, &["conversations", conversation_id, "activities"])?;
+        let body = self.call(Method::POST, url, Some(to_json(activity)?)).await?;
+        Ok(resource_response(&body))
+    }
+
+    /// Replaces an activity: `PUT {serviceUrl}/v3/conversations/{conversation}/activities/{id}`.
+    pub async fn update_activity(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        activity_id: &str,
+        activity: &Activity,
+    ) -> Result<ResourceResponse, ConnectorError> {
+        let url = endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
+        let body = self.call(Method::PUT, url, Some(to_json(activity)?)).await?;
+        Ok(resource_response(&body))
+    }
+
+    /// Deletes an activity: `DELETE {serviceUrl}/v3/conversations/{conversation}/activities/{id}`.
+    pub async fn delete_activity(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        activity_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
+        self.call(Method::DELETE, url, None).await?;
+        Ok(())
+    }
+
+    /// Creates a conversation (first contact with a user): `POST {serviceUrl}/v3/conversations`.
+    pub async fn create_conversation(
+        &self,
+        service_url: &str,
+        parameters: &ConversationParameters,
+    ) -> Result<ConversationResourceResponse, ConnectorError> {
+        let url = endpoint(service_url, &["conversations"])?;
+        let shown = url.to_string();
+        let body = self.call(Method::POST, url, Some(to_json(parameters)?)).await?;
+        serde_json::from_str(&body).map_err(|e| ConnectorError::InvalidResponse {
+            method: "POST".into(),
+            url: shown,
+            reason: format!("not a conversation resource: {e}"),
+        })
+    }
+
+    /// Lists a conversation's members: `GET {serviceUrl}/v3/conversations/{conversation}/members`.
+    pub async fn get_conversation_members(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<ChannelAccount>, ConnectorError> {
+        let url = endpoint(service_url, &["conversations", conversation_id, "members"])?;
+        let shown = url.to_string();
+        let body = self.call(Method::GET, url, None).await?;
+        serde_json::from_str(&body).map_err(|e| ConnectorError::InvalidResponse {
+            method: "GET".into(),
+            url: shown,
+            reason: format!("not a list of members: {e}"),
+        })
+    }
+
+    /// Sends one request; with credentials, checks the host and adds the token, and on a 401
+    /// retries once with a new token. Returns the body of a 2xx answer.
+    async fn call(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<String, ConnectorError> {
+        let Some(credentials) = &self.credentials else {
+            return self.send(&method, &url, body, None).await;
+        };
+        let host = host_of_url(&url);
+        match self.trusted.is_trusted(&host).await {
+            Ok(true) => {}
+            Ok(false) => return Err(ConnectorError::UntrustedHost { host }),
+            Err(error) => return Err(ConnectorError::TrustStore(error.to_string())),
+        }
+        let token = credentials.token().await?;
+        match self.send(&method, &url, body.clone(), Some(&token)).await {
+            Err(ConnectorError::Status { status: 401, .. }) => {
+                tracing::info!(url = %url, "the connector refused the bot's token; fetching a new one");
+                credentials.invalidate(&token);
+                let token = credentials.token().await?;
+                self.send(&method, &url, body, Some(&token)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<Bytes>,
+        token: Option<&str>,
+    ) -> Result<String, ConnectorError> {
+        let mut request = self.client.request(method.clone(), url.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.header(header::CONTENT_TYPE, "application/json").body(body);
+        }
+        let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
+            method: method.to_string(),
+            url: url.to_string(),
+            timeout: e.is_timeout(),
+            reason: error_chain(&e),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let text = response.text().await.map_err(unreachable)?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(ConnectorError::Status {
+                method: method.to_string(),
+                url: url.to_string(),
+                status: status.as_u16(),
+                body: text,
+                retry_after: if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                    retry_after
+                } else {
+                    None
+                },
+            })
+        }
+    }
+}
+
+/// `{serviceUrl}/v3/{segments...}`, each segment percent-encoded.
+fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+    let mut url = parse_service_url(service_url).map_err(|e| ConnectorError::InvalidServiceUrl(e.0))?;
+    let mut path = url.path().trim_end_matches('/').to_owned();
+    path.push_str("/v3");
+    for segment in segments {
+        if segment.is_empty() {
+            return Err(ConnectorError::InvalidServiceUrl(format!(
+                "an empty path segment for {service_url:?} (missing conversation or activity id)"
+            )));
+        }
+        path.push('/');
+        path.extend(utf8_percent_encode(segment, COMPONENT_SET));
+    }
+    url.set_path(&path);
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// The JSON body, in a buffer that the retry after a 401 shares instead of copying.
+fn to_json(value: &impl Serialize) -> Result<Bytes, ConnectorError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| ConnectorError::Serialization(e.to_string()))
+}
+
+/// A send's answer, leniently: the activity was accepted, so a body without `id` is no error.
+fn resource_response(body: &str) -> ResourceResponse {
+    if body.trim().is_empty() {
+        return ResourceResponse::default();
+    }
+    serde_json::from_str(body).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the connector accepted an activity but its answer has no readable id");
+        ResourceResponse::default()
+    })
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Reads a `Retry-After` value: delay seconds or an HTTP date (a date in the past means now).
+///
+/// ```
+/// use botwright_botframework::connector::parse_retry_after;
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+/// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+/// assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+/// assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now), Some(Duration::from_secs(60)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_with_and_without_trailing_slash() {
+        let a = endpoint("https://smba.example/emea/", &["conversations", "c1", "activities"]).unwrap();
+        let b = endpoint("https://smba.example/emea", &["conversations", "c1", "activities"]).unwrap();
+        assert_eq!(a.as_str(), "https://smba.example/emea/v3/conversations/c1/activities");
+        assert_eq!(a, b);
+        let root = endpoint("http://127.0.0.1:3978", &["conversations"]).unwrap();
+        assert_eq!(root.as_str(), "http://127.0.0.1:3978/v3/conversations");
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        let url =
+            endpoint("https://x.example/", &["conversations", "19:a@thread.skype;messageid=1", "members"]).unwrap();
+        assert_eq!(url.path(), "/v3/conversations/19%3Aa%40thread.skype%3Bmessageid%3D1/members");
+        let url = endpoint("https://x.example/", &["conversations", "a/../b?c#d e"]).unwrap();
+        assert_eq!(url.path(), "/v3/conversations/a%2F..%2Fb%3Fc%23d%20e");
+    }
+
+    #[test]
+    fn bad_service_urls() {
+        assert!(matches!(endpoint("ftp://x/", &["conversations"]), Err(ConnectorError::InvalidServiceUrl(_))));
+        assert!(matches!(endpoint("", &["conversations"]), Err(ConnectorError::InvalidServiceUrl(_))));
+        assert!(matches!(endpoint("https://x/", &["conversations", ""]), Err(ConnectorError::InvalidServiceUrl(_))));
+    }
+}

@@ -1,0 +1,100 @@
+//! What the endpoint hands activities to.
+//!
+//! [`ActivityHandler`] is the seam between the HTTP endpoint and the bot: the endpoint calls it
+//! once per authenticated, well-formed activity and answers the channel only when it returns, so
+//! an activity the endpoint accepted (202) was safely handed over. Answer quickly: persist or
+//! enqueue the activity and return; the channel times out slow endpoints.
+
+use botwright::Activity;
+use botwright::async_trait;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The answer to an `invoke` activity: sent back as the HTTP response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvokeResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl InvokeResponse {
+    /// An answer with this status and body.
+    pub fn new(status: u16, body: Option<Value>) -> Self {
+        InvokeResponse { status, body }
+    }
+}
+
+/// What the handler made of an activity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HandlerResponse {
+    /// For `invoke` activities: the HTTP answer (none means 200 with an empty body). Ignored for
+    /// other activities, which are answered 202.
+    pub invoke: Option<InvokeResponse>,
+}
+
+impl HandlerResponse {
+    /// The activity was accepted; nothing to say.
+    pub fn accepted() -> Self {
+        HandlerResponse::default()
+    }
+
+    /// The answer to an invoke.
+    pub fn invoke(status: u16, body: Option<Value>) -> Self {
+        HandlerResponse { invoke: Some(InvokeResponse::new(status, body)) }
+    }
+}
+
+/// Why the handler did not accept an activity; the endpoint answers 500 so the channel may retry.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HandlerError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl HandlerError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        HandlerError { message: message.into(), source: None }
+    }
+
+    /// An error caused by `source`.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        HandlerError { message: message.into(), source: Some(source.into()) }
+    }
+}
+
+/// Receives the activities the endpoint accepted.
+///
+/// ```
+/// use botwright::{Activity, async_trait};
+/// use botwright_botframework::{ActivityHandler, HandlerError, HandlerResponse};
+///
+/// struct Log;
+///
+/// #[async_trait]
+/// impl ActivityHandler for Log {
+///     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+///         println!("{}: {}", activity.from_id(), activity.text());
+///         Ok(HandlerResponse::accepted())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait ActivityHandler: Send + Sync + 'static {
+    /// Takes one activity. Return once it is safely handed over (queued, stored, or handled).
+    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError>;
+}
+
+#[async_trait]
+impl<T: ActivityHandler + ?Sized> ActivityHandler for Arc<T> {
+    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+        (**self).handle(activity).await
+    }
+}

@@ -1,0 +1,68 @@
+//! # botwright-botframework
+//!
+//! The Microsoft Bot Framework channel for botwright: it speaks the connector protocol (REST v3)
+//! so that a bot built with botwright works with real channels (Teams, Web Chat, Direct Line,
+//! the emulator) and Bot Framework client libraries.
+//!
+//! - **Inbound**: [`BotFramework::router`] is an axum router with `POST /api/messages`; it checks
+//!   the channel's JWT ([`auth`]), reads the activity, and hands it to an [`ActivityHandler`]
+//!   (the bot), answering 202 once the handler accepted it ([`endpoint`] lists every status).
+//! - **Outbound**: [`BotFrameworkChannel`] implements [`botwright::channel::Channel`] over the
+//!   [`ConnectorClient`] (reply, send, update, delete, create conversation, members), with the
+//!   bot's own OAuth2 token ([`token`]) sent only to trusted service URL hosts ([`trust`]).
+//! - **Configuration**: [`BotFrameworkConfig::from_env`] reads `MICROSOFT_APP_ID`,
+//!   `MICROSOFT_APP_PASSWORD` and the `BOTWRIGHT_*` overrides. Without an app id, authentication
+//!   is off (development mode, with a warning at start).
+//!
+//! ## Mounting the endpoint
+//!
+//! ```no_run
+//! use botwright::{Activity, async_trait, storage::MemoryStore};
+//! use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, HandlerResponse};
+//! use std::sync::Arc;
+//!
+//! struct Greeter;
+//!
+//! #[async_trait]
+//! impl ActivityHandler for Greeter {
+//!     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+//!         tracing::info!(text = activity.text(), "received");
+//!         Ok(HandlerResponse::accepted())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+//!     let app = axum::Router::new()
+//!         .route("/health", axum::routing::get(|| async { "ok" }))
+//!         .merge(bf.router(Greeter));
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3978").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## TLS
+//!
+//! Outbound HTTPS uses rustls with the `ring` provider, installed as the process default unless
+//! the application installed another rustls provider first.
+
+mod adapter;
+pub mod auth;
+pub mod channel;
+pub mod config;
+pub mod connector;
+pub mod endpoint;
+pub mod handler;
+pub mod token;
+mod transport;
+pub mod trust;
+
+pub use adapter::BotFramework;
+pub use channel::BotFrameworkChannel;
+pub use config::{BotFrameworkConfig, ConfigError};
+pub use connector::{ConnectorClient, ConnectorError};
+pub use handler::{ActivityHandler, HandlerError, HandlerResponse, InvokeResponse};
+pub use token::{AppCredentials, TokenError};
+pub use trust::TrustedHosts;

@@ -1,0 +1,26 @@
+//! The shared HTTP client: one connection pool for the connector, tokens and signing keys.
+//!
+//! TLS is rustls with the `ring` crypto provider (no C toolchain beyond a C compiler, no
+//! aws-lc). reqwest needs a process-wide rustls provider; it is installed here unless the
+//! application installed one first.
+
+use crate::config::{BotFrameworkConfig, ConfigError};
+
+/// The `User-Agent` of every outbound request.
+pub(crate) const USER_AGENT: &str =
+    concat!("botwright/", env!("CARGO_PKG_VERSION"), " (Microsoft-BotFramework/3.1; +https://github.com/botwright)");
+
+/// Builds the pooled client with the configured timeouts.
+pub(crate) fn http_client(config: &BotFrameworkConfig) -> Result<reqwest::Client, ConfigError> {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only when another thread installed a provider meanwhile, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .build()
+        .map_err(|e| ConfigError::HttpClient(e.to_string()))
+}
