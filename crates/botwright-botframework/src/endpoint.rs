@@ -131,6 +131,10 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
     match handled {
         Ok(Ok(response)) if invoke => invoke_answer(response),
         Ok(Ok(_)) => StatusCode::ACCEPTED.into_response(),
+        Ok(Err(failure)) if failure.is_invalid() => {
+            tracing::debug!(error = %failure, "an unusable activity was refused");
+            error(StatusCode::BAD_REQUEST, "BadArgument", failure.to_string())
+        }
         Ok(Err(failure)) => {
             tracing::error!(error = %failure, "the bot did not accept an activity");
             error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the bot failed to accept the activity")

@@ -46,11 +46,13 @@ impl HandlerResponse {
     }
 }
 
-/// Why the handler did not accept an activity; the endpoint answers 500 so the channel may retry.
+/// Why the handler did not accept an activity: the endpoint answers 500 so the channel may
+/// retry, or 400 with the message when the activity itself is unusable ([`HandlerError::invalid`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct HandlerError {
     message: String,
+    invalid: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -58,7 +60,18 @@ pub struct HandlerError {
 impl HandlerError {
     /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        HandlerError { message: message.into(), source: None }
+        HandlerError { message: message.into(), invalid: false, source: None }
+    }
+
+    /// The activity cannot be handled as it is (e.g. a message without a conversation): the
+    /// endpoint answers 400 with this message, and a retry would not help.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        HandlerError { message: message.into(), invalid: true, source: None }
+    }
+
+    /// Whether the activity itself was unusable.
+    pub fn is_invalid(&self) -> bool {
+        self.invalid
     }
 
     /// An error caused by `source`.
@@ -66,7 +79,7 @@ impl HandlerError {
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        HandlerError { message: message.into(), source: Some(source.into()) }
+        HandlerError { message: message.into(), invalid: false, source: Some(source.into()) }
     }
 }
 

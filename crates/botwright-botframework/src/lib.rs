@@ -50,6 +50,7 @@
 
 mod adapter;
 pub mod auth;
+mod bot;
 pub mod channel;
 pub mod config;
 pub mod connector;
