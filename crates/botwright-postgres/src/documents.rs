@@ -26,7 +26,8 @@ fn conflict(key: &str) -> StorageError {
 
 /// The version a precondition names, or `None` when it cannot name any stored version.
 fn expected_version(etag: &str) -> Option<i64> {
-    etag.parse().ok()
+    // Only the canonical form names a version ("007" is not version 7).
+    etag.parse().ok().filter(|version: &i64| version.to_string() == etag)
 }
 
 async fn prepare(client: &impl GenericClient, sql: &str) -> Result<tokio_postgres::Statement, StorageError> {

@@ -34,7 +34,7 @@ fn check(key: &str, current: Option<i64>, precondition: &Precondition) -> Result
     let ok = match (precondition, current) {
         (Precondition::Any, _) | (Precondition::Absent, None) => true,
         (Precondition::Absent, Some(_)) | (Precondition::Version(_), None) => false,
-        (Precondition::Version(expected), Some(current)) => expected.parse::<i64>() == Ok(current),
+        (Precondition::Version(expected), Some(current)) => *expected == current.to_string(),
     };
     if ok { Ok(()) } else { Err(StorageError::Conflict { key: key.to_owned() }) }
 }

@@ -115,7 +115,7 @@ fn migrate(mut conn: Connection, path: &Path) -> Result<Connection, SqliteError>
 /// Opens a reader connection on a database the writer has already set up.
 pub(crate) fn open_reader(config: &SqliteConfig) -> Result<Connection, SqliteError> {
     let path = config.path.as_path();
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
     configure(&conn, config).map_err(|e| open_error(path, e))?;
     conn.pragma_update(None, "query_only", true).map_err(|e| open_error(path, e))?;

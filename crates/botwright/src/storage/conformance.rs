@@ -146,6 +146,11 @@ pub async fn version_conflicts<S: Storage, F: FnOnce() -> Fut, Fut: Future<Outpu
     let read = store.read("user/u1").await.unwrap().unwrap();
     assert_eq!((read.json.as_str(), read.etag.as_str()), (r#"{"n":2}"#, v2.as_str()), "a conflict changes nothing");
 
+    let respelled = store.write("user/u1", "{}", Precondition::Version(format!("0{v2}"))).await;
+    assert!(is_conflict(&respelled, "user/u1"), "a version is matched exactly, got {respelled:?}");
+    let bogus = store.write("user/u1", "{}", Precondition::Version("not a version".into())).await;
+    assert!(is_conflict(&bogus, "user/u1"), "an unknown version conflicts, got {bogus:?}");
+
     let missing = store.write("user/u2", "{}", Precondition::Version(v2.clone())).await;
     assert!(is_conflict(&missing, "user/u2"), "Version on a missing key must conflict, got {missing:?}");
     assert_eq!(store.read("user/u2").await.unwrap(), None);
