@@ -10,6 +10,8 @@
 //! delivery, scheduled jobs); they live beside state so that one database holds everything.
 //! [`MemoryStore`] implements all three in process memory.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod jobs;
 mod memory;
 mod outbox;

@@ -1,0 +1,67 @@
+//! What can go wrong in the PostgreSQL store.
+
+use botwright::storage::StorageError;
+
+/// An error of the PostgreSQL store.
+///
+/// Converts into [`StorageError::Backend`] where the storage traits need one.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    /// The connection string could not be parsed.
+    #[error("invalid PostgreSQL connection string: {0}")]
+    InvalidUrl(#[source] tokio_postgres::Error),
+    /// The schema name is not one the store accepts.
+    #[error(
+        "invalid schema name {0:?}: use 1 to 63 lowercase ASCII letters, digits and underscores, not starting with a digit"
+    )]
+    InvalidSchema(String),
+    /// The schema was migrated by a newer botwright, with tables this build does not know.
+    #[error(
+        "schema {schema:?} is at version {found}, newer than this build supports (up to {supported}); upgrade botwright"
+    )]
+    NewerSchema {
+        /// The schema.
+        schema: String,
+        /// The version found.
+        found: i32,
+        /// The newest version this build knows.
+        supported: i32,
+    },
+    /// A schema migration failed; the schema is left at the previous version.
+    #[error("migrating schema {schema:?} to version {version} failed: {source}")]
+    Migration {
+        /// The schema.
+        schema: String,
+        /// The version being applied.
+        version: i32,
+        /// Why.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A statement failed, or the connection was lost.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection could be had from the pool (the server is unreachable, or the pool is
+    /// exhausted for too long).
+    #[error("no PostgreSQL connection: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The connection pool could not be built.
+    #[error("building the PostgreSQL connection pool: {0}")]
+    Build(#[from] deadpool_postgres::BuildError),
+}
+
+impl From<PostgresError> for StorageError {
+    fn from(error: PostgresError) -> Self {
+        StorageError::Backend(Box::new(error))
+    }
+}
+
+/// A statement error as a storage error.
+pub(crate) fn backend(error: tokio_postgres::Error) -> StorageError {
+    PostgresError::Postgres(error).into()
+}
+
+/// A pool error as a storage error.
+pub(crate) fn no_connection(error: deadpool_postgres::PoolError) -> StorageError {
+    PostgresError::Pool(error).into()
+}

@@ -1,0 +1,203 @@
+//! [`Outbox`] on SQLite: the `outbox` table.
+
+use crate::error::backend;
+use crate::store::SqliteStore;
+use crate::time::{from_nanos, lease_until, to_nanos};
+use async_trait::async_trait;
+use botwright::storage::{DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, StorageError};
+use rusqlite::OptionalExtension;
+use std::time::{Duration, SystemTime};
+
+const PENDING: i64 = 0;
+const DELIVERED: i64 = 1;
+const DEAD: i64 = 2;
+const WITHDRAWN: i64 = 3;
+
+const INSERT: &str = "INSERT INTO outbox (conversation_key, payload, created_at, not_before) VALUES (?1, ?2, ?3, ?4)";
+const CLAIM: &str = include_str!("sql/claim_outbox.sql");
+const LEASE: &str = "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1";
+const DELIVER: &str = "UPDATE outbox SET state = 1, outcome = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1";
+const RETRY: &str = include_str!("sql/retry_outbox.sql");
+const KILL: &str = "UPDATE outbox SET state = 2, outcome = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1";
+const WITHDRAW: &str =
+    "UPDATE outbox SET state = 3 WHERE id = ?1 AND state = 0 AND (lease_until IS NULL OR lease_until <= ?2)";
+const STATUS: &str = "SELECT state, attempts, last_error, outcome FROM outbox WHERE id = ?1";
+const DEAD_LETTERS: &str =
+    "SELECT id, conversation_key, payload, outcome, attempts FROM outbox WHERE state = 2 ORDER BY id DESC LIMIT ?1";
+const PENDING_COUNT: &str = "SELECT count(*) FROM outbox WHERE state = 0";
+
+fn attempts(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn enqueue(&self, entries: &[NewOutboxEntry]) -> Result<Vec<OutboxId>, StorageError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = entries.to_vec();
+        self.writer
+            .write(move |ctx| {
+                let now = to_nanos(SystemTime::now());
+                let mut stmt = ctx.conn.prepare_cached(INSERT).map_err(backend)?;
+                let mut ids = Vec::with_capacity(entries.len());
+                for entry in &entries {
+                    let id = stmt
+                        .insert((&entry.conversation_key, &entry.payload, now, to_nanos(entry.not_before)))
+                        .map_err(backend)?;
+                    ids.push(id);
+                }
+                Ok(ids)
+            })
+            .await
+    }
+
+    async fn claim(&self, owner: &str, limit_: usize, lease: Duration) -> Result<Vec<OutboxEntry>, StorageError> {
+        if limit_ == 0 {
+            return Ok(Vec::new());
+        }
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |ctx| {
+                let now = to_nanos(SystemTime::now());
+                let claimed = ctx
+                    .conn
+                    .prepare_cached(CLAIM)
+                    .and_then(|mut stmt| {
+                        stmt.query_map((now, limit(limit_)), |row| {
+                            Ok(OutboxEntry {
+                                id: row.get(0)?,
+                                conversation_key: row.get(1)?,
+                                payload: row.get(2)?,
+                                attempts: attempts(row.get(3)?),
+                                created_at: from_nanos(row.get(4)?),
+                            })
+                        })?
+                        .collect::<Result<Vec<_>, _>>()
+                    })
+                    .map_err(backend)?;
+                let until = lease_until(now, lease);
+                let mut stmt = ctx.conn.prepare_cached(LEASE).map_err(backend)?;
+                for entry in &claimed {
+                    stmt.execute((entry.id, &owner, until)).map_err(backend)?;
+                }
+                Ok(claimed)
+            })
+            .await
+    }
+
+    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError> {
+        let activity_id = activity_id.map(str::to_owned);
+        self.writer
+            .write(move |ctx| {
+                ctx.conn.prepare_cached(DELIVER).and_then(|mut s| s.execute((id, activity_id))).map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError> {
+        let error = error.to_owned();
+        let not_before = to_nanos(not_before);
+        self.writer
+            .write(move |ctx| {
+                ctx.conn.prepare_cached(RETRY).and_then(|mut s| s.execute((id, not_before, error))).map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError> {
+        let reason = reason.to_owned();
+        self.writer
+            .write(move |ctx| {
+                ctx.conn.prepare_cached(KILL).and_then(|mut s| s.execute((id, reason))).map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError> {
+        self.writer
+            .write(move |ctx| {
+                let now = to_nanos(SystemTime::now());
+                let changed =
+                    ctx.conn.prepare_cached(WITHDRAW).and_then(|mut s| s.execute((id, now))).map_err(backend)?;
+                Ok(changed > 0)
+            })
+            .await
+    }
+
+    async fn status(&self, id: OutboxId) -> Result<Option<OutboxStatus>, StorageError> {
+        self.readers
+            .read(move |conn| {
+                let row = conn
+                    .prepare_cached(STATUS)
+                    .and_then(|mut stmt| {
+                        stmt.query_row([id], |row| {
+                            Ok((
+                                row.get::<_, i64>(0)?,
+                                row.get::<_, i64>(1)?,
+                                row.get::<_, Option<String>>(2)?,
+                                row.get::<_, Option<String>>(3)?,
+                            ))
+                        })
+                        .optional()
+                    })
+                    .map_err(backend)?;
+                let Some((state, tries, last_error, outcome)) = row else { return Ok(None) };
+                let status = match state {
+                    PENDING => OutboxStatus::Pending { attempts: attempts(tries), last_error },
+                    DELIVERED => OutboxStatus::Delivered { activity_id: outcome },
+                    DEAD => OutboxStatus::Dead { reason: outcome.unwrap_or_default() },
+                    WITHDRAWN => OutboxStatus::Withdrawn,
+                    other => {
+                        return Err(StorageError::Corrupt {
+                            key: format!("outbox/{id}"),
+                            reason: format!("unknown state {other}"),
+                        });
+                    }
+                };
+                Ok(Some(status))
+            })
+            .await
+    }
+
+    async fn dead_letters(&self, limit_: usize) -> Result<Vec<DeadLetter>, StorageError> {
+        self.readers
+            .read(move |conn| {
+                conn.prepare_cached(DEAD_LETTERS)
+                    .and_then(|mut stmt| {
+                        stmt.query_map([limit(limit_)], |row| {
+                            Ok(DeadLetter {
+                                id: row.get(0)?,
+                                conversation_key: row.get(1)?,
+                                payload: row.get(2)?,
+                                reason: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                                attempts: attempts(row.get(4)?),
+                            })
+                        })?
+                        .collect()
+                    })
+                    .map_err(backend)
+            })
+            .await
+    }
+
+    async fn pending_count(&self) -> Result<u64, StorageError> {
+        self.readers
+            .read(|conn| {
+                let n: i64 = conn
+                    .prepare_cached(PENDING_COUNT)
+                    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                    .map_err(backend)?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+            .await
+    }
+}

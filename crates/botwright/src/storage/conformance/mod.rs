@@ -1,0 +1,130 @@
+//! The storage conformance suite: one set of checks that every store backend must pass.
+//!
+//! Compiled with the `conformance` feature. Each case is a public async function taking a
+//! factory that makes a fresh, empty store; it panics (with a message saying what broke) when the
+//! store misbehaves. [`run_all`] runs every case; the [`storage_conformance_tests!`] macro turns
+//! every case into its own `#[tokio::test]` in the crate of a backend, and
+//! [`storage_conformance_cases!`] hands the list of case names to a macro of the caller's, for
+//! backends that need their own set-up and tear-down around each case.
+//!
+//! ```ignore
+//! // In a backend's tests/conformance.rs:
+//! async fn fresh() -> MyStore { MyStore::open_temporary().await.unwrap() }
+//! botwright::storage_conformance_tests!(fresh);
+//! ```
+//!
+//! [`storage_conformance_tests!`]: crate::storage_conformance_tests
+//! [`storage_conformance_cases!`]: crate::storage_conformance_cases
+
+mod documents;
+mod jobs;
+mod outbox;
+
+pub use documents::*;
+pub use jobs::*;
+pub use outbox::*;
+
+use super::{JobStore, Outbox, Storage, StorageError};
+use std::future::Future;
+
+/// Generates one `#[tokio::test]` per conformance case, each calling the case with `$make`
+/// (an expression usable as a factory: `Fn() -> impl Future<Output = Store>`).
+///
+/// The calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
+#[macro_export]
+macro_rules! storage_conformance_tests {
+    ($make:expr) => {
+        $crate::storage_conformance_tests!(@cases $make;
+            version_conflicts, any_precondition_overwrites, concurrent_writers_lose_no_update,
+            write_many_is_atomic, large_documents, unicode_keys_and_values, read_many_keeps_order,
+            delete_with_preconditions, scan_by_prefix, scan_prefix_is_literal, conversation_lock_excludes,
+            outbox_enqueue_claim_deliver, outbox_not_due_before_not_before, outbox_retry_later,
+            outbox_dead_letters, outbox_withdraw, outbox_conversation_order, outbox_lease_expiry_takeover,
+            outbox_concurrent_claims_are_disjoint,
+            jobs_put_and_list, jobs_claim_due, jobs_finish, jobs_finish_by_non_owner_refused,
+            jobs_lease_expiry_takeover, jobs_cancel, jobs_concurrent_claims_are_disjoint);
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::storage::conformance::$case($make).await;
+            }
+        )*
+    };
+}
+
+/// Calls `$callback!(case, case, ...)` with the name of every conformance case (each a function
+/// in [`storage::conformance`](crate::storage::conformance) taking a store factory), for
+/// backends that wrap each case in their own set-up and tear-down.
+#[macro_export]
+macro_rules! storage_conformance_cases {
+    ($callback:ident) => {
+        $callback!(
+            version_conflicts,
+            any_precondition_overwrites,
+            concurrent_writers_lose_no_update,
+            write_many_is_atomic,
+            large_documents,
+            unicode_keys_and_values,
+            read_many_keeps_order,
+            delete_with_preconditions,
+            scan_by_prefix,
+            scan_prefix_is_literal,
+            conversation_lock_excludes,
+            outbox_enqueue_claim_deliver,
+            outbox_not_due_before_not_before,
+            outbox_retry_later,
+            outbox_dead_letters,
+            outbox_withdraw,
+            outbox_conversation_order,
+            outbox_lease_expiry_takeover,
+            outbox_concurrent_claims_are_disjoint,
+            jobs_put_and_list,
+            jobs_claim_due,
+            jobs_finish,
+            jobs_finish_by_non_owner_refused,
+            jobs_lease_expiry_takeover,
+            jobs_cancel,
+            jobs_concurrent_claims_are_disjoint
+        );
+    };
+}
+
+/// Runs every case, each on a fresh store from `make`.
+pub async fn run_all<S, F, Fut>(make: F)
+where
+    S: Storage + Outbox + JobStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    version_conflicts(&make).await;
+    any_precondition_overwrites(&make).await;
+    concurrent_writers_lose_no_update(&make).await;
+    write_many_is_atomic(&make).await;
+    large_documents(&make).await;
+    unicode_keys_and_values(&make).await;
+    read_many_keeps_order(&make).await;
+    delete_with_preconditions(&make).await;
+    scan_by_prefix(&make).await;
+    scan_prefix_is_literal(&make).await;
+    conversation_lock_excludes(&make).await;
+    outbox_enqueue_claim_deliver(&make).await;
+    outbox_not_due_before_not_before(&make).await;
+    outbox_retry_later(&make).await;
+    outbox_dead_letters(&make).await;
+    outbox_withdraw(&make).await;
+    outbox_conversation_order(&make).await;
+    outbox_lease_expiry_takeover(&make).await;
+    outbox_concurrent_claims_are_disjoint(&make).await;
+    jobs_put_and_list(&make).await;
+    jobs_claim_due(&make).await;
+    jobs_finish(&make).await;
+    jobs_finish_by_non_owner_refused(&make).await;
+    jobs_lease_expiry_takeover(&make).await;
+    jobs_cancel(&make).await;
+    jobs_concurrent_claims_are_disjoint(&make).await;
+}
+pub(crate) fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StorageError>, key: &str) -> bool {
+    matches!(result, Err(StorageError::Conflict { key: k }) if k == key)
+}
