@@ -10,10 +10,8 @@ use deadpool_postgres::GenericClient;
 const READ: &str = "SELECT json, version FROM documents WHERE key = $1";
 const READ_MANY: &str = "SELECT key, json, version FROM documents WHERE key = ANY($1)";
 const UPSERT: &str = include_str!("sql/upsert_document.sql");
-const INSERT_ABSENT: &str = "INSERT INTO documents (key, json, version) VALUES ($1, $2, nextval('document_versions')) \
-                             ON CONFLICT (key) DO NOTHING RETURNING version";
-const UPDATE_VERSION: &str = "UPDATE documents SET json = $2, version = nextval('document_versions') WHERE key = $1 AND version = $3 \
-     RETURNING version";
+const INSERT_ABSENT: &str = include_str!("sql/insert_absent_document.sql");
+const UPDATE_VERSION: &str = include_str!("sql/update_document_version.sql");
 const EXISTS: &str = "SELECT 1 FROM documents WHERE key = $1";
 const DELETE_ANY: &str = "DELETE FROM documents WHERE key = $1";
 const DELETE_VERSION: &str = "DELETE FROM documents WHERE key = $1 AND version = $2";
