@@ -392,6 +392,13 @@ impl Bot {
         ))
     }
 
+    /// The preferred locale stored for the user at `address` (set with
+    /// [`Session::set_preferred_locale`]), if any.
+    pub async fn preferred_locale(&self, address: &Address) -> Result<Option<String>, StorageError> {
+        let (doc, _) = state::read_user(self.inner.storage.as_ref(), &address.channel_id, &address.user.id).await?;
+        Ok(doc.locale)
+    }
+
     /// Begins dialog `dialog_id` with the user at `address`, proactively (the standup: ask each
     /// team member for a status). The user's next reply goes to that dialog.
     ///

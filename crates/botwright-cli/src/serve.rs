@@ -1,0 +1,97 @@
+//! `botwright serve`: the sample bot over HTTP.
+
+use crate::sample::{self, hooks};
+use crate::store::Store;
+use anyhow::{Context, bail};
+use botwright::Bot;
+use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options of `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// The port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3978)]
+    pub port: u16,
+    /// Where state lives: `memory`, `sqlite:PATH` or `postgres://...`.
+    #[arg(long, default_value = "sqlite:botwright.db")]
+    pub store: String,
+    /// A bearer token the web hooks require (required when listening beyond loopback).
+    #[arg(long, env = "BOTWRIGHT_WEBHOOK_TOKEN")]
+    pub webhook_token: Option<String>,
+    /// How long `POST /api/notify` waits for delivery, e.g. `5s` or `800ms`.
+    #[arg(long, default_value = "5s", value_parser = crate::parse_duration)]
+    pub notify_timeout: Duration,
+}
+
+/// The sample bot and everything it serves, built from `args`.
+#[derive(Debug)]
+pub struct Server {
+    /// The bot.
+    pub bot: Bot,
+    /// Its HTTP routes.
+    pub router: axum::Router,
+}
+
+/// Builds the bot and its routes.
+pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
+    let store = Store::open(&args.store).await?;
+    let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
+    let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
+    let localizer = sample::localizer().context("the sample's message tables are invalid")?;
+    let bot = store.apply(sample::bot(localizer)).default_channel(Arc::new(framework.channel())).build();
+    let hooks =
+        hooks::Hooks { bot: bot.clone(), token: args.webhook_token.clone(), notify_timeout: args.notify_timeout };
+    let router = axum::Router::new().merge(framework.router(bot.clone())).merge(hooks::router(hooks));
+    Ok(Server { bot, router })
+}
+
+/// Runs `serve` until Ctrl-C or SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if !args.host.is_loopback() && args.webhook_token.is_none() {
+        bail!(
+            "refusing to listen on {} without a web hook token: anyone who can reach it could message your users. \
+             Set --webhook-token (or BOTWRIGHT_WEBHOOK_TOKEN), or listen on 127.0.0.1",
+            args.host
+        );
+    }
+    let server = build(&args).await?;
+    let address = SocketAddr::new(args.host, args.port);
+    let listener =
+        tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!("botwright serve: listening on http://{address} (store: {})", args.store);
+    println!("botwright serve: listening on http://{address} (store: {})", args.store);
+    axum::serve(listener, server.router).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shutting down: finishing deliveries in progress");
+    if tokio::time::timeout(Duration::from_secs(10), server.bot.flush()).await.is_err() {
+        tracing::warn!("some deliveries were still in progress at shutdown");
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,61 @@
+//! Choosing a store: `memory`, `sqlite:PATH` or `postgres://...`.
+
+use anyhow::{Context, bail};
+use botwright::Storage;
+use botwright::bot::BotBuilder;
+use botwright::storage::MemoryStore;
+use botwright_postgres::PostgresStore;
+use botwright_sqlite::SqliteStore;
+use std::sync::Arc;
+
+/// An open store of any kind.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// In process memory.
+    Memory(Arc<MemoryStore>),
+    /// A SQLite file.
+    Sqlite(Arc<SqliteStore>),
+    /// A PostgreSQL database.
+    Postgres(Arc<PostgresStore>),
+}
+
+impl Store {
+    /// Opens the store `spec` names.
+    pub async fn open(spec: &str) -> anyhow::Result<Store> {
+        if spec == "memory" {
+            return Ok(Store::Memory(Arc::new(MemoryStore::new())));
+        }
+        if let Some(path) = spec.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                bail!("`sqlite:` needs a file path, e.g. sqlite:botwright.db");
+            }
+            let store =
+                SqliteStore::open(path).await.with_context(|| format!("cannot open the SQLite store {path:?}"))?;
+            return Ok(Store::Sqlite(Arc::new(store)));
+        }
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            let store = PostgresStore::connect(spec).await.context("cannot connect to the PostgreSQL store")?;
+            return Ok(Store::Postgres(Arc::new(store)));
+        }
+        bail!("unknown store {spec:?}: use `memory`, `sqlite:PATH` or `postgres://...`")
+    }
+
+    /// The store's state documents.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        match self {
+            Store::Memory(s) => s.clone(),
+            Store::Sqlite(s) => s.clone(),
+            Store::Postgres(s) => s.clone(),
+        }
+    }
+
+    /// Gives a bot this store for state, outbox and jobs.
+    pub fn apply(&self, builder: BotBuilder) -> BotBuilder {
+        match self {
+            Store::Memory(s) => builder.store(s.clone()),
+            Store::Sqlite(s) => builder.store(s.clone()),
+            Store::Postgres(s) => builder.store(s.clone()),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Test support: a Bot Framework connector stand-in on a real socket, and `botwright serve` as
+//! a child process.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing;
+use serde_json::{Value, json};
+use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::path::Path as FsPath;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the connector received: the conversation, the activity it replied to, the activity.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub conversation: String,
+    pub reply_to: Option<String>,
+    pub activity: Value,
+}
+
+/// A connector stand-in: accepts every activity with 200 `{id}` and records it.
+#[derive(Clone, Default)]
+pub struct Connector {
+    received: Arc<Mutex<Vec<Received>>>,
+    pub url: String,
+}
+
+async fn record(
+    State(c): State<Connector>,
+    path: Path<Vec<(String, String)>>,
+    body: axum::Json<Value>,
+) -> axum::Json<Value> {
+    let params: std::collections::HashMap<_, _> = path.0.into_iter().collect();
+    let mut received = c.received.lock().unwrap();
+    let id = format!("reply-{}", received.len() + 1);
+    received.push(Received {
+        conversation: params.get("conversation").cloned().unwrap_or_default(),
+        reply_to: params.get("reply_to").cloned(),
+        activity: body.0,
+    });
+    axum::Json(json!({ "id": id }))
+}
+
+impl Connector {
+    pub async fn start() -> Connector {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connector = Connector { received: Arc::default(), url };
+        let app = Router::new()
+            .route("/v3/conversations/{conversation}/activities", routing::post(record))
+            .route("/v3/conversations/{conversation}/activities/{reply_to}", routing::post(record))
+            .with_state(connector.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        connector
+    }
+
+    /// The texts of the messages sent to `conversation`, in order.
+    pub fn texts(&self, conversation: &str) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.conversation == conversation && r.activity["type"] == "message")
+            .map(|r| r.activity["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until `conversation` has received `count` messages, and returns their texts.
+    pub async fn wait_for(&self, conversation: &str, count: usize) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let texts = self.texts(conversation);
+            if texts.len() >= count {
+                return texts;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "conversation {conversation} got {texts:?}, expected {count} messages"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `botwright serve` running as a child process.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub port: u16,
+}
+
+impl Server {
+    pub fn start(store: &str, extra: &[&str]) -> Server {
+        Server::start_on(free_port(), store, extra)
+    }
+
+    pub fn start_on(port: u16, store: &str, extra: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_botwright"));
+        command
+            .args(["serve", "--port", &port.to_string(), "--store", store])
+            .args(extra)
+            .env_remove("MICROSOFT_APP_ID")
+            .env_remove("MICROSOFT_APP_PASSWORD")
+            .env_remove("BOTWRIGHT_WEBHOOK_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let child = command.spawn().expect("botwright serve starts");
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), port };
+        server.wait_listening();
+        server
+    }
+
+    fn wait_listening(&self) {
+        let started = Instant::now();
+        let address: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "botwright serve did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up).
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A user of the channel.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub conversation: String,
+    pub service_url: String,
+}
+
+impl User {
+    pub fn new(id: &str, connector: &Connector, trailing_slash: bool) -> User {
+        let service_url = if trailing_slash { format!("{}/", connector.url) } else { connector.url.clone() };
+        User { id: id.into(), conversation: format!("conv-{id}"), service_url }
+    }
+
+    /// A message as a Bot Framework channel sends it (the emulator's minimal form: no recipient,
+    /// timestamp or locale).
+    pub fn message(&self, id: &str, text: &str) -> Value {
+        json!({
+            "type": "message",
+            "id": id,
+            "text": text,
+            "channelId": "emulator",
+            "serviceUrl": self.service_url,
+            "from": {"id": self.id, "name": self.id},
+            "conversation": {"id": self.conversation},
+        })
+    }
+
+    pub fn address(&self) -> Value {
+        json!({
+            "channelId": "emulator",
+            "serviceUrl": self.service_url,
+            "user": {"id": self.id},
+            "bot": {"id": "bot"},
+            "conversation": {"id": self.conversation},
+        })
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+}
+
+pub async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {
+    let response = http().post(format!("{base}{path}")).json(body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub async fn post_raw(base: &str, path: &str, body: &str) -> (u16, Value) {
+    let response = http()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub async fn get(base: &str, path: &str) -> (u16, Value) {
+    let response = http().get(format!("{base}{path}")).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub fn temp_db(dir: &FsPath) -> String {
+    format!("sqlite:{}", dir.join("bot.db").display())
+}
+
+/// POSTs a body over a raw socket and returns the status the server answered, also when it
+/// answers (413) before the client has finished writing and closes the connection.
+pub async fn post_status_raw(port: u16, path: &str, body: Vec<u8>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let write = tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&body).await;
+        writer
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+    write.abort();
+    let status_line = String::from_utf8_lossy(&answer);
+    status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
