@@ -2,7 +2,9 @@
 //! choice, and the `serve`, `chat` and `notify` commands. `src/main.rs` only parses the command
 //! line.
 
+pub mod chat;
 pub mod delivery;
+pub mod notify;
 pub mod sample;
 pub mod serve;
 pub mod store;

@@ -1,7 +1,7 @@
 //! `botwright`: the sample notify + standup bot (`serve`), the same bot in a terminal (`chat`),
 //! and bulk proactive sends (`notify`).
 
-use botwright_cli::serve;
+use botwright_cli::{chat, notify, serve};
 use clap::{Parser, Subcommand};
 
 /// A proactive bot built with botwright.
@@ -16,6 +16,10 @@ struct Cli {
 enum Command {
     /// Run the sample notify + standup bot: the Bot Framework endpoint, the web hooks and the web chat.
     Serve(serve::ServeArgs),
+    /// Talk to the sample bot in this terminal; its web hooks listen on loopback meanwhile.
+    Chat(chat::ChatArgs),
+    /// Send one message to many users (a file of addresses, or every subscription).
+    Notify(notify::NotifyArgs),
 }
 
 #[tokio::main]
@@ -29,5 +33,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Chat(args) => chat::run(args).await,
+        Command::Notify(args) => {
+            let all_delivered = notify::run(args).await?;
+            if !all_delivered {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }

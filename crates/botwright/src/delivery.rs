@@ -309,13 +309,17 @@ impl Shared {
     async fn mark_stale(&self, address: &Address, status: u16) {
         let since_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         let result = state::update_address(self.storage.as_ref(), &address.channel_id, &address.user.id, |doc| {
+            // A newer address (another conversation) is not stale because this one is.
             let same = doc.address.as_ref().is_none_or(|a| a.conversation.id == address.conversation.id);
-            if same && doc.stale.is_none() {
-                doc.stale = Some(state::Staleness { status, since_ms });
-                true
-            } else {
-                false
+            if !same || doc.stale.is_some() {
+                return false;
             }
+            if doc.address.is_none() {
+                // A user the bot never heard from (an address from a file): remember it, stale.
+                doc.address = Some(address.without_reply_id());
+            }
+            doc.stale = Some(state::Staleness { status, since_ms });
+            true
         })
         .await;
         if let Err(e) = result {

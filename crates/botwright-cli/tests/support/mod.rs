@@ -24,6 +24,7 @@ pub struct Received {
 #[derive(Clone, Default)]
 pub struct Connector {
     received: Arc<Mutex<Vec<Received>>>,
+    refuse: Arc<Mutex<std::collections::HashMap<String, u16>>>,
     pub url: String,
 }
 
@@ -31,8 +32,15 @@ async fn record(
     State(c): State<Connector>,
     path: Path<Vec<(String, String)>>,
     body: axum::Json<Value>,
-) -> axum::Json<Value> {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let params: std::collections::HashMap<_, _> = path.0.into_iter().collect();
+    let conversation = params.get("conversation").cloned().unwrap_or_default();
+    if let Some(status) = c.refuse.lock().unwrap().get(&conversation) {
+        let status = axum::http::StatusCode::from_u16(*status).unwrap();
+        return (status, axum::Json(json!({"error": {"code": "BotBlocked", "message": "the user blocked the bot"}})))
+            .into_response();
+    }
     let mut received = c.received.lock().unwrap();
     let id = format!("reply-{}", received.len() + 1);
     received.push(Received {
@@ -40,20 +48,30 @@ async fn record(
         reply_to: params.get("reply_to").cloned(),
         activity: body.0,
     });
-    axum::Json(json!({ "id": id }))
+    axum::Json(json!({ "id": id })).into_response()
 }
 
 impl Connector {
     pub async fn start() -> Connector {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let connector = Connector { received: Arc::default(), url };
+        let connector = Connector { received: Arc::default(), refuse: Arc::default(), url };
         let app = Router::new()
             .route("/v3/conversations/{conversation}/activities", routing::post(record))
             .route("/v3/conversations/{conversation}/activities/{reply_to}", routing::post(record))
             .with_state(connector.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         connector
+    }
+
+    /// Answers `status` to everything sent to `conversation`.
+    pub fn refuse(&self, conversation: &str, status: u16) {
+        self.refuse.lock().unwrap().insert(conversation.to_owned(), status);
+    }
+
+    /// How many activities were received.
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
     }
 
     /// The texts of the messages sent to `conversation`, in order.
