@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use botwright::Storage;
 use botwright::bot::BotBuilder;
 use botwright::storage::MemoryStore;
-use botwright_postgres::PostgresStore;
+use botwright_postgres::{PostgresConfig, PostgresStore};
 use botwright_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -35,7 +35,12 @@ impl Store {
             return Ok(Store::Sqlite(Arc::new(store)));
         }
         if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-            let store = PostgresStore::connect(spec).await.context("cannot connect to the PostgreSQL store")?;
+            let (url, schema) = split_schema(spec);
+            let mut config = PostgresConfig::from_url(&url).context("invalid PostgreSQL URL")?;
+            if let Some(schema) = schema {
+                config = config.schema(schema).context("invalid PostgreSQL schema name")?;
+            }
+            let store = PostgresStore::connect_with(config).await.context("cannot connect to the PostgreSQL store")?;
             return Ok(Store::Postgres(Arc::new(store)));
         }
         bail!("unknown store {spec:?}: use `memory`, `sqlite:PATH` or `postgres://...`")
@@ -57,5 +62,38 @@ impl Store {
             Store::Sqlite(s) => builder.store(s.clone()),
             Store::Postgres(s) => builder.store(s.clone()),
         }
+    }
+}
+
+/// Takes a `schema=NAME` query parameter (botwright's own) out of a PostgreSQL URL.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_owned());
+                false
+            }
+            None => !pair.is_empty(),
+        })
+        .collect();
+    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    (url, schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_schema;
+
+    #[test]
+    fn the_schema_parameter_is_taken_out_of_the_url() {
+        assert_eq!(split_schema("postgres://u@h/db"), ("postgres://u@h/db".into(), None));
+        assert_eq!(split_schema("postgres://u@h/db?schema=bot_a"), ("postgres://u@h/db".into(), Some("bot_a".into())));
+        assert_eq!(
+            split_schema("postgres://u@h/db?sslmode=disable&schema=x&application_name=b"),
+            ("postgres://u@h/db?sslmode=disable&application_name=b".into(), Some("x".into()))
+        );
     }
 }
