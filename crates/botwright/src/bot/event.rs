@@ -3,6 +3,7 @@
 use crate::activity::Activity;
 use crate::address::Address;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::broadcast;
 
 /// Something that happened in the bot. Subscribe with [`crate::Bot::events`].
@@ -53,23 +54,29 @@ pub enum BotEvent {
 }
 
 /// The sending side of the bot's events; builds an event only when someone listens.
+///
+/// Until the first subscription, emitting costs one atomic load: no lock is taken on the turn's
+/// hot path (the broadcast channel's receiver count sits behind a mutex).
 #[derive(Debug, Clone)]
 pub(crate) struct Events {
     sender: broadcast::Sender<BotEvent>,
+    subscribed: Arc<AtomicBool>,
 }
 
 impl Events {
     pub(crate) fn new(capacity: usize) -> Self {
-        Events { sender: broadcast::channel(capacity).0 }
+        Events { sender: broadcast::channel(capacity).0, subscribed: Arc::new(AtomicBool::new(false)) }
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> BotEvent) {
-        if self.sender.receiver_count() > 0 {
+        if self.subscribed.load(Ordering::Relaxed) && self.sender.receiver_count() > 0 {
             let _ = self.sender.send(event());
         }
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<BotEvent> {
-        self.sender.subscribe()
+        let receiver = self.sender.subscribe();
+        self.subscribed.store(true, Ordering::Relaxed);
+        receiver
     }
 }
