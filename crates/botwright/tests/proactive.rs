@@ -291,7 +291,8 @@ async fn a_deadline_withdraws_after_a_failed_attempt_in_flight() {
     let flow = TestFlow::new(quick(Bot::builder()));
     let bot = flow.bot().clone();
     flow.channel().hold("conv1");
-    flow.channel().fail_next("conv1", [unavailable()]);
+    // The attempt in flight fails and asks for a long pause: the withdrawal comes first.
+    flow.channel().fail_next("conv1", [DeliveryError::RateLimited { retry_after: Some(Duration::from_secs(30)) }]);
     let sending = {
         let bot = bot.clone();
         tokio::spawn(async move { bot.send_with_deadline(Message::new().address(address(1)).text("x"), ms(100)).await })
@@ -554,4 +555,35 @@ async fn a_proactive_dialogs_messages_go_through_the_outbox() {
     assert_eq!(attempts.len(), 2);
     assert!(attempts.iter().all(|a| a.sent_id.as_deref().is_some_and(|id| id.starts_with(STABLE_ID_PREFIX))));
     assert_eq!(attempts[0].sent_id, attempts[1].sent_id);
+}
+
+#[test]
+fn a_daily_standup_follows_the_users_time_zone() {
+    use chrono::{TimeZone, Utc};
+    let standup = When::cron("0 9 * * Mon-Fri", "America/New_York");
+    // Friday 2026-03-06 15:00 UTC is 10:00 in New York (EST): the next standup is Monday.
+    let friday: std::time::SystemTime = Utc.with_ymd_and_hms(2026, 3, 6, 15, 0, 0).unwrap().into();
+    let next: chrono::DateTime<Utc> = standup.next_after(friday).unwrap().into();
+    // Monday 2026-03-09 is after the switch to daylight saving time: 9:00 EDT is 13:00 UTC.
+    assert_eq!(next, Utc.with_ymd_and_hms(2026, 3, 9, 13, 0, 0).unwrap());
+    let madrid = When::cron("0 9 * * *", "Europe/Madrid");
+    let next: chrono::DateTime<Utc> = madrid.next_after(friday).unwrap().into();
+    assert_eq!(next, Utc.with_ymd_and_hms(2026, 3, 7, 8, 0, 0).unwrap());
+}
+
+#[tokio::test]
+async fn a_message_too_old_to_retry_is_given_up() {
+    let builder = quick(Bot::builder()).retry_policy(RetryPolicy {
+        max_attempts: 100,
+        initial_backoff: ms(10),
+        max_backoff: ms(20),
+        max_age: ms(200),
+    });
+    let flow = TestFlow::new(builder);
+    flow.channel().fail_next("conv1", (0..1000).map(|_| unavailable()));
+    let error = flow.bot().send(Message::new().address(address(1)).text("old")).await.unwrap_err();
+    match error {
+        SendError::GaveUp { attempts, .. } => assert!(attempts < 100),
+        other => panic!("expected a give-up, got {other}"),
+    }
 }
