@@ -587,3 +587,68 @@ async fn a_message_too_old_to_retry_is_given_up() {
         other => panic!("expected a give-up, got {other}"),
     }
 }
+
+#[tokio::test]
+async fn the_service_url_limit_spaces_every_conversation_on_it() {
+    let builder = quick(Bot::builder()).configure_proactive(|p| {
+        p.rate_limits = RateLimits { per_conversation: None, per_service_url: Some(Rate::new(5.0, 1)) };
+    });
+    let flow = TestFlow::new(builder);
+    let summary = flow.bot().send_to_all((0..4).map(address), Message::new().text("hi")).await.unwrap().summary().await;
+    assert_eq!(summary.delivered, 4);
+    let mut times: Vec<_> = flow.channel().attempts().into_iter().map(|a| a.at).collect();
+    times.sort();
+    assert!(times[3].duration_since(times[0]) >= ms(600));
+}
+
+#[tokio::test]
+async fn under_mixed_failures_every_message_is_delivered_or_dead_with_a_reason() {
+    const CONVERSATIONS: usize = 200;
+    const PER_CONVERSATION: usize = 10;
+    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| p.max_in_flight = 32));
+    let bot = flow.bot().clone();
+    for i in 0..CONVERSATIONS {
+        let conv = format!("conv{i}");
+        if i % 5 == 0 {
+            flow.channel().fail_next(&conv, [unavailable()]);
+        }
+        if i % 7 == 0 {
+            flow.channel().fail_next(&conv, [DeliveryError::RateLimited { retry_after: Some(ms(20)) }, unavailable()]);
+        }
+        if i % 11 == 0 {
+            // The first message of these conversations is given up (5 attempts).
+            flow.channel().fail_next(&conv, (0..5).map(|_| unavailable()));
+        }
+    }
+    let messages = (0..PER_CONVERSATION)
+        .flat_map(|n| (0..CONVERSATIONS).map(move |i| Message::new().address(address(i)).text(format!("{i}:{n}"))));
+    let summary = bot.send_all(messages.collect::<Vec<_>>()).await.unwrap().summary().await;
+    assert_eq!(summary.total, CONVERSATIONS * PER_CONVERSATION);
+    // Which first messages are given up depends on how failures add up per conversation.
+    let doomed: HashSet<usize> = (0..CONVERSATIONS)
+        .filter(|i| {
+            let fails =
+                [i % 5 == 0, i % 7 == 0, i % 7 == 0].iter().filter(|b| **b).count() + if i % 11 == 0 { 5 } else { 0 };
+            fails >= 5
+        })
+        .collect();
+    assert_eq!(summary.failed.len(), doomed.len());
+    assert_eq!(summary.delivered + summary.failed.len(), summary.total);
+    for (_, reason) in &summary.failed {
+        assert!(reason.contains("after 5 attempt(s)"), "{reason}");
+    }
+    let dead = bot.outbox().unwrap().dead_letters(1000).await.unwrap();
+    assert_eq!(dead.len(), doomed.len());
+    assert!(dead.iter().all(|d| d.reason.starts_with("gave up after 5 attempt(s)")));
+    // Order per conversation held, and nothing arrived twice.
+    let mut by_conversation: HashMap<String, Vec<usize>> = HashMap::new();
+    for attempt in flow.channel().attempts().into_iter().filter(|a| a.accepted) {
+        let (_, n) = attempt.text.split_once(':').unwrap();
+        by_conversation.entry(attempt.conversation).or_default().push(n.parse().unwrap());
+    }
+    for i in 0..CONVERSATIONS {
+        let first = usize::from(doomed.contains(&i));
+        let expected: Vec<usize> = (first..PER_CONVERSATION).collect();
+        assert_eq!(by_conversation[&format!("conv{i}")], expected, "conversation {i}");
+    }
+}

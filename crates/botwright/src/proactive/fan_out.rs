@@ -258,6 +258,26 @@ impl Bot {
     /// most [`ProactiveSettings::fan_out_concurrency`](super::ProactiveSettings::fan_out_concurrency)
     /// turns at a time, as the stream is read. Each outcome comes once the turn ran and (with
     /// an outbox) the messages it sent were delivered or given up.
+    ///
+    /// [`FanOut::len`] is the input's lower size hint (exact for vectors and ranges).
+    ///
+    /// ```
+    /// use botwright::{Bot, Prompt, StackPolicy, Waterfall};
+    /// use botwright::testing::TestFlow;
+    /// # tokio_test::block_on(async {
+    /// let mut flow = TestFlow::new(Bot::builder().dialog("standup", Waterfall::new().step(|s, _| async move {
+    ///     s.prompt(Prompt::text("What is your status for today?"));
+    ///     Ok(())
+    /// })));
+    /// let team = vec![flow.address()];
+    /// let summary = flow.bot()
+    ///     .begin_dialog_all(team, "standup", serde_json::Value::Null, StackPolicy::Push)
+    ///     .summary()
+    ///     .await;
+    /// assert_eq!(summary.delivered, 1);
+    /// flow.bot_says("What is your status for today?").await;
+    /// # });
+    /// ```
     pub fn begin_dialog_all<I>(&self, addresses: I, dialog_id: &str, args: Value, policy: StackPolicy) -> FanOut
     where
         I: IntoIterator<Item = Address>,

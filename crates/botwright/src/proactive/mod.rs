@@ -35,7 +35,9 @@
 //!   becomes a dead letter in the outbox (with its reason) and a
 //!   [`BotEvent::DeadLetter`](crate::bot::BotEvent::DeadLetter) is emitted. A 403 or 404 marks the
 //!   address stale ([`BotEvent::AddressStale`](crate::bot::BotEvent::AddressStale)) until the
-//!   user writes again.
+//!   user writes again. The outbox's record
+//!   ([`Outbox::dead_letters`](crate::storage::Outbox::dead_letters)) is the one to rely on: an
+//!   event subscriber that falls far behind (every delivery is an event too) misses old events.
 //!
 //! The replies of a turn do **not** go through the outbox: the user who just wrote is there, the
 //! turn's state save is already one write, and an outbox write per reply would double the store
@@ -334,6 +336,7 @@ async fn withdraw(shared: &Shared, id: OutboxId) -> Result<Receipt, SendError> {
     loop {
         if outbox.withdraw(id).await? {
             tracing::info!(outbox_id = id, "message withdrawn: its deadline passed");
+            shared.listeners.withdrawn(id);
             return Err(SendError::Withdrawn);
         }
         let status = outbox.status(id).await?;

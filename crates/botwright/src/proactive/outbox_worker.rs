@@ -152,6 +152,11 @@ impl Listeners {
         self.lock().fan_outs.remove(&token);
     }
 
+    /// Tells the waiters of `id` that it was taken back.
+    pub(crate) fn withdrawn(&self, id: OutboxId) {
+        self.finished(id, None, &Finished::Withdrawn);
+    }
+
     fn attempted(&self, id: OutboxId) {
         let waiters = self.lock().by_id.remove(&id).unwrap_or_default();
         for w in waiters {
