@@ -397,6 +397,8 @@ async fn fire(bot: &Bot, job: &Job) -> Option<SystemTime> {
                     tracing::warn!(error = %e, job = %job.id, "a scheduled message could not be accepted; it runs again later");
                     retry
                 }
+                // Released at once, for another instance or the next start.
+                Err(crate::error::SendError::ShuttingDown) => Some(now),
                 Err(e) => {
                     tracing::error!(error = %e, job = %job.id, "a scheduled message failed");
                     if let Some(address) = address {
