@@ -28,7 +28,7 @@ use crate::storage::{Outbox, Storage};
 use rand::Rng;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, oneshot, watch};
@@ -76,21 +76,49 @@ impl RetryPolicy {
 /// The outcome of one queued message, for whoever waits on it.
 pub(crate) type Reply = oneshot::Sender<Result<Delivered, SendError>>;
 
-/// Lets a waiter take back an in-memory message before its next attempt.
+/// Lets a waiter take back an in-memory message: at once while no attempt is running, else
+/// once the running attempt failed.
 #[derive(Debug, Default)]
 pub(crate) struct Withdrawal {
+    /// [`IDLE`], [`ATTEMPTING`] or [`WITHDRAWN`].
+    state: AtomicU8,
     requested: AtomicBool,
     notify: Notify,
 }
 
+const IDLE: u8 = 0;
+const ATTEMPTING: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
 impl Withdrawal {
-    pub(crate) fn request(&self) {
+    /// Asks for the message back; `true` when it is withdrawn now (no attempt was running, and
+    /// none will run). Otherwise the running attempt's outcome decides.
+    pub(crate) fn request(&self) -> bool {
         self.requested.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
+        self.state.compare_exchange(IDLE, WITHDRAWN, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+            || self.state.load(Ordering::SeqCst) == WITHDRAWN
     }
 
-    fn requested(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
+    /// Starts an attempt; `false` when the message was withdrawn.
+    fn begin_attempt(&self) -> bool {
+        self.state.compare_exchange(IDLE, ATTEMPTING, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
+    /// Ends a failed attempt; `false` when a withdrawal was asked for meanwhile (the message is
+    /// then withdrawn).
+    fn end_attempt(&self) -> bool {
+        if self.requested.load(Ordering::SeqCst) {
+            self.state.store(WITHDRAWN, Ordering::SeqCst);
+            return false;
+        }
+        self.state.store(IDLE, Ordering::SeqCst);
+        // A request that came between the check and the store found ATTEMPTING and waits for
+        // this outcome: look again.
+        if self.requested.load(Ordering::SeqCst) {
+            return !self.request();
+        }
+        true
     }
 }
 
@@ -345,6 +373,10 @@ impl Shared {
 
     /// Delivers one in-memory message, retrying in place.
     async fn deliver(&self, mut out: Outgoing) {
+        if out.withdrawal.as_ref().is_some_and(|w| w.state.load(Ordering::SeqCst) == WITHDRAWN) {
+            finish(out.reply, Err(SendError::Withdrawn));
+            return;
+        }
         if !self.run_send_middleware(&mut out.activity).await {
             finish(out.reply, Err(SendError::Withdrawn));
             return;
@@ -359,13 +391,18 @@ impl Shared {
         let conversation_key = out.address.conversation_key();
         let mut attempts = 0u32;
         loop {
-            if out.withdrawal.as_ref().is_some_and(|w| w.requested()) {
+            self.limiters.acquire(&conversation_key, &out.address.service_url).await;
+            if out.withdrawal.as_ref().is_some_and(|w| !w.begin_attempt()) {
                 finish(out.reply, Err(SendError::Withdrawn));
                 return;
             }
             attempts += 1;
-            self.limiters.acquire(&conversation_key, &out.address.service_url).await;
-            match channel.deliver(&out.address, &out.activity).await {
+            let result = channel.deliver(&out.address, &out.activity).await;
+            if result.is_err() && out.withdrawal.as_ref().is_some_and(|w| !w.end_attempt()) {
+                finish(out.reply, Err(SendError::Withdrawn));
+                return;
+            }
+            match result {
                 Ok(delivered) => {
                     self.delivered(&out.address, &out.activity, &delivered);
                     finish(out.reply, Ok(delivered));
@@ -385,7 +422,7 @@ impl Shared {
                     match &out.withdrawal {
                         Some(w) => {
                             let notified = w.notify.notified();
-                            if !w.requested() {
+                            if !w.requested.load(Ordering::SeqCst) {
                                 tokio::select! {
                                     _ = tokio::time::sleep(wait) => {}
                                     _ = notified => {}

@@ -652,3 +652,26 @@ async fn under_mixed_failures_every_message_is_delivered_or_dead_with_a_reason()
         assert_eq!(by_conversation[&format!("conv{i}")], expected, "conversation {i}");
     }
 }
+
+#[tokio::test]
+async fn without_an_outbox_a_queued_message_is_withdrawn_at_its_deadline() {
+    let flow = TestFlow::new(quick(Bot::builder()).storage(Arc::new(MemoryStore::new())));
+    let bot = flow.bot().clone();
+    flow.channel().hold("conv1");
+    let first = {
+        let bot = bot.clone();
+        tokio::spawn(async move { bot.send(Message::new().address(address(1)).text("first")).await })
+    };
+    while flow.channel().in_progress() == 0 {
+        tokio::time::sleep(ms(10)).await;
+    }
+    let error = bot.send_with_deadline(Message::new().address(address(1)).text("second"), ms(100)).await.unwrap_err();
+    assert!(matches!(error, SendError::Withdrawn), "{error}");
+    // Withdrawn while the first message was still in flight, not once the queue reached it.
+    assert_eq!(flow.channel().in_progress(), 1);
+    flow.channel().release("conv1");
+    first.await.unwrap().unwrap();
+    bot.flush().await;
+    let texts: Vec<String> = flow.channel().attempts().into_iter().map(|a| a.text).collect();
+    assert_eq!(texts, ["first"]);
+}

@@ -319,7 +319,10 @@ impl Bot {
                 let result = match tokio::time::timeout(timeout, &mut rx).await {
                     Ok(result) => result,
                     Err(_) => {
-                        withdrawal.request();
+                        if withdrawal.request() {
+                            return Err(SendError::Withdrawn);
+                        }
+                        // An attempt is running: its outcome decides.
                         rx.await
                     }
                 };
