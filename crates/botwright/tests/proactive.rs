@@ -675,3 +675,39 @@ async fn without_an_outbox_a_queued_message_is_withdrawn_at_its_deadline() {
     let texts: Vec<String> = flow.channel().attempts().into_iter().map(|a| a.text).collect();
     assert_eq!(texts, ["first"]);
 }
+
+#[tokio::test]
+async fn two_instances_share_a_fan_out_without_duplicates() {
+    let store = Arc::new(MemoryStore::new());
+    let (channel, _replies) = TestChannel::new();
+    let a = quick(Bot::builder())
+        .configure_proactive(|p| p.max_in_flight = 1)
+        .store(store.clone())
+        .default_channel(channel.clone())
+        .build();
+    let b = quick(Bot::builder()).store(store.clone()).default_channel(channel.clone()).build();
+    let mut b_events = b.events();
+    b.start().await;
+    // Whichever instance claims conversation 0 is stuck on it; the other delivers the rest.
+    channel.hold("conv0");
+    let fan_out = a.send_to_all((0..300).map(address), Message::new().text("hello")).await.unwrap();
+    let summary = tokio::spawn(fan_out.summary());
+    while channel.attempts().len() < 299 {
+        tokio::time::sleep(ms(10)).await;
+    }
+    channel.release("conv0");
+    // A's stream learns the outcomes of B's deliveries from the store.
+    let summary = summary.await.unwrap();
+    assert_eq!(summary.delivered, 300);
+    let attempts = channel.attempts();
+    assert_eq!(attempts.len(), 300, "each message was claimed by one instance only");
+    let ids: HashSet<_> = attempts.iter().map(|a| a.sent_id.clone()).collect();
+    assert_eq!(ids.len(), 300);
+    let mut delivered_by_b = 0;
+    while let Ok(event) = b_events.try_recv() {
+        if matches!(event, BotEvent::Outgoing { .. }) {
+            delivered_by_b += 1;
+        }
+    }
+    assert!(delivered_by_b >= 1);
+}
