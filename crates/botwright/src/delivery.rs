@@ -1,26 +1,39 @@
 //! The delivery engine: one path out for replies and proactive messages.
 //!
-//! Outgoing activities are queued per conversation and delivered one at a time, in order, by a
-//! worker task that exists only while the conversation has something to send. A failed attempt
-//! that may succeed later (429, 5xx, a transport error) is retried with exponential backoff and
-//! jitter, honouring the channel's `Retry-After`; the conversation's later messages wait, so
-//! order holds. A message that cannot be delivered ends as a dead letter with an event, never in
-//! silence; a 403 or 404 marks the address stale.
+//! Two queues feed one engine:
+//!
+//! - **In memory**, for the replies of a turn (and for every message of a bot without an
+//!   outbox): queued per conversation and delivered one at a time, in order, by a worker task
+//!   that exists only while the conversation has something to send. A failed attempt that may
+//!   succeed later (429, 5xx, a transport error) is retried with exponential backoff and jitter,
+//!   honouring the channel's `Retry-After`; the conversation's later messages wait, so order
+//!   holds.
+//! - **The durable outbox**, for proactive messages when the bot has an [`Outbox`]: see
+//!   [`crate::proactive`] for its worker and its guarantees.
+//!
+//! Before every attempt, on either path, the engine waits for the conversation's and the service
+//! URL's rate limits ([`crate::proactive::RateLimits`]). A message that cannot be delivered ends
+//! as a dead letter with a [`BotEvent::DeadLetter`], never in silence; a 403 or 404 marks the
+//! address stale and emits [`BotEvent::AddressStale`].
 
 use crate::activity::Activity;
 use crate::address::Address;
 use crate::bot::{BotEvent, Events, Middleware};
 use crate::channel::{Channel, Delivered, DeliveryError};
 use crate::error::SendError;
+use crate::proactive::ProactiveSettings;
+use crate::proactive::rate_limit::Limiters;
 use crate::state;
-use crate::storage::{Outbox, OutboxId, Storage};
+use crate::storage::{Outbox, Storage};
 use rand::Rng;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, oneshot, watch};
+
+pub(crate) use crate::proactive::outbox_worker::Listeners;
 
 /// How hard the engine tries before giving a message up.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +44,7 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The longest wait between attempts (a longer `Retry-After` is still honoured).
     pub max_backoff: Duration,
-    /// Give up once a message is this old.
+    /// Give up once a message is this old (checked after a failed attempt).
     pub max_age: Duration,
 }
 
@@ -63,14 +76,60 @@ impl RetryPolicy {
 /// The outcome of one queued message, for whoever waits on it.
 pub(crate) type Reply = oneshot::Sender<Result<Delivered, SendError>>;
 
+/// Lets a waiter take back an in-memory message: at once while no attempt is running, else
+/// once the running attempt failed.
+#[derive(Debug, Default)]
+pub(crate) struct Withdrawal {
+    /// [`IDLE`], [`ATTEMPTING`] or [`WITHDRAWN`].
+    state: AtomicU8,
+    requested: AtomicBool,
+    notify: Notify,
+}
+
+const IDLE: u8 = 0;
+const ATTEMPTING: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+impl Withdrawal {
+    /// Asks for the message back; `true` when it is withdrawn now (no attempt was running, and
+    /// none will run). Otherwise the running attempt's outcome decides.
+    pub(crate) fn request(&self) -> bool {
+        self.requested.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+        self.state.compare_exchange(IDLE, WITHDRAWN, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+            || self.state.load(Ordering::SeqCst) == WITHDRAWN
+    }
+
+    /// Starts an attempt; `false` when the message was withdrawn.
+    fn begin_attempt(&self) -> bool {
+        self.state.compare_exchange(IDLE, ATTEMPTING, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
+    /// Ends a failed attempt; `false` when a withdrawal was asked for meanwhile (the message is
+    /// then withdrawn).
+    fn end_attempt(&self) -> bool {
+        if self.requested.load(Ordering::SeqCst) {
+            self.state.store(WITHDRAWN, Ordering::SeqCst);
+            return false;
+        }
+        self.state.store(IDLE, Ordering::SeqCst);
+        // A request that came between the check and the store found ATTEMPTING and waits for
+        // this outcome: look again.
+        if self.requested.load(Ordering::SeqCst) {
+            return !self.request();
+        }
+        true
+    }
+}
+
 /// One queued activity.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
     pub(crate) address: Address,
     pub(crate) activity: Activity,
     pub(crate) reply: Option<Reply>,
-    pub(crate) outbox_id: Option<OutboxId>,
     pub(crate) enqueued_at: Instant,
+    pub(crate) withdrawal: Option<Arc<Withdrawal>>,
 }
 
 /// An item of a conversation's queue.
@@ -86,8 +145,8 @@ impl OutItem {
             address,
             activity,
             reply: None,
-            outbox_id: None,
             enqueued_at: Instant::now(),
+            withdrawal: None,
         }))
     }
 }
@@ -107,26 +166,48 @@ impl Channels {
 
 const SHARDS: usize = 64;
 
+/// The engine; one per bot.
 pub(crate) struct Delivery {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
-struct Shared {
-    channels: Channels,
-    policy: RetryPolicy,
+/// What the engine's tasks share.
+pub(crate) struct Shared {
+    pub(crate) channels: Channels,
+    pub(crate) policy: RetryPolicy,
     queues: Vec<Mutex<HashMap<String, VecDeque<OutItem>>>>,
     hasher: RandomState,
     queued: AtomicUsize,
     idle: Notify,
-    events: Events,
-    storage: Arc<dyn Storage>,
-    outbox: Option<Arc<dyn Outbox>>,
-    middleware: Vec<Arc<dyn Middleware>>,
+    pub(crate) events: Events,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) outbox: Option<Arc<dyn Outbox>>,
+    pub(crate) middleware: Vec<Arc<dyn Middleware>>,
+    pub(crate) limiters: Limiters,
+    pub(crate) settings: ProactiveSettings,
+    /// Who waits for which outbox entry.
+    pub(crate) listeners: Listeners,
+    /// Wakes the outbox worker (new entries, a free slot).
+    pub(crate) wake: Arc<Notify>,
+    /// Durable attempts in progress in this process.
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) worker_started: AtomicBool,
+    pub(crate) scheduler_started: AtomicBool,
+    pub(crate) scheduler_wake: Arc<Notify>,
+    /// `true` once shutdown began: workers stop claiming.
+    pub(crate) stopping: watch::Sender<bool>,
+    /// `true` once shutdown finished waiting for in-flight deliveries.
+    pub(crate) stopped: watch::Sender<bool>,
+    /// When this process next expects an outbox entry to be due (a retry it scheduled).
+    pub(crate) next_due: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for Delivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Delivery").field("queued", &self.shared.queued.load(Ordering::Relaxed)).finish_non_exhaustive()
+        f.debug_struct("Delivery")
+            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .field("in_flight", &self.shared.in_flight.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
     }
 }
 
@@ -138,6 +219,7 @@ impl Delivery {
         storage: Arc<dyn Storage>,
         outbox: Option<Arc<dyn Outbox>>,
         middleware: Vec<Arc<dyn Middleware>>,
+        settings: ProactiveSettings,
     ) -> Self {
         Delivery {
             shared: Arc::new(Shared {
@@ -151,11 +233,22 @@ impl Delivery {
                 storage,
                 outbox,
                 middleware,
+                limiters: Limiters::new(settings.rate_limits),
+                settings,
+                listeners: Listeners::default(),
+                wake: Arc::new(Notify::new()),
+                in_flight: AtomicUsize::new(0),
+                worker_started: AtomicBool::new(false),
+                scheduler_started: AtomicBool::new(false),
+                scheduler_wake: Arc::new(Notify::new()),
+                stopping: watch::channel(false).0,
+                stopped: watch::channel(false).0,
+                next_due: Mutex::new(None),
             }),
         }
     }
 
-    /// Queues items behind the conversation's earlier ones.
+    /// Queues items behind the conversation's earlier ones, in memory.
     pub(crate) fn submit(&self, conversation_key: &str, items: Vec<OutItem>) {
         if items.is_empty() {
             return;
@@ -176,20 +269,60 @@ impl Delivery {
         }
     }
 
-    /// Waits until every queued item has been delivered or given up.
+    /// Hands a turn's messages to delivery: a proactive turn's messages go to the outbox when
+    /// the bot has one (written before this returns), a reactive turn's to the in-memory queue.
+    ///
+    /// Should the outbox fail to take them, they go to the in-memory queue instead (the turn's
+    /// state is already saved, so failing the call would let a retry begin the dialog twice).
+    pub(crate) async fn submit_turn(&self, conversation_key: &str, items: Vec<OutItem>, proactive: bool) {
+        if proactive && self.shared.outbox.is_some() && items.iter().any(|i| matches!(i, OutItem::Activity(_))) {
+            match self.shared.enqueue_turn(conversation_key, &items).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, conversation = conversation_key,
+                        "the outbox did not take a proactive turn's messages; delivering them from memory");
+                }
+            }
+        }
+        self.submit(conversation_key, items);
+    }
+
+    /// Waits until every message handed to delivery so far was delivered or given up: the
+    /// in-memory queues are empty, no durable attempt is in flight here, and the outbox has
+    /// nothing pending (this starts the outbox worker when needed).
     pub(crate) async fn flush(&self) {
+        let shared = &self.shared;
         loop {
-            let notified = self.shared.idle.notified();
-            if self.shared.queued.load(Ordering::SeqCst) == 0 {
-                return;
+            let notified = shared.idle.notified();
+            if shared.queued.load(Ordering::SeqCst) == 0 {
+                break;
             }
             notified.await;
         }
+        let Some(outbox) = &shared.outbox else { return };
+        if *shared.stopping.borrow() {
+            return;
+        }
+        shared.ensure_worker();
+        loop {
+            let in_flight = shared.in_flight.load(Ordering::SeqCst);
+            let pending = match outbox.pending_count().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "flush could not count pending outbox entries");
+                    return;
+                }
+            };
+            if in_flight == 0 && pending == 0 && shared.queued.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
-    /// How many items are queued or in flight.
+    /// How many items are queued in memory or in flight from the outbox.
     pub(crate) fn queued(&self) -> usize {
-        self.shared.queued.load(Ordering::SeqCst)
+        self.shared.queued.load(Ordering::SeqCst) + self.shared.in_flight.load(Ordering::SeqCst)
     }
 }
 
@@ -213,6 +346,11 @@ impl Shared {
         }
     }
 
+    /// How many items wait in the in-memory queues.
+    pub(crate) fn queued_in_memory(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
     async fn work(self: Arc<Self>, key: String) {
         while let Some(item) = self.next(&key) {
             match item {
@@ -223,38 +361,50 @@ impl Shared {
         }
     }
 
-    async fn deliver(&self, mut out: Outgoing) {
+    /// Runs the send middleware; `false` when one of them stopped the message.
+    pub(crate) async fn run_send_middleware(&self, activity: &mut Activity) -> bool {
         for m in &self.middleware {
-            if !m.send(&mut out.activity).await {
-                finish(out.reply, Err(SendError::Withdrawn));
-                return;
+            if !m.send(activity).await {
+                return false;
             }
+        }
+        true
+    }
+
+    /// Delivers one in-memory message, retrying in place.
+    async fn deliver(&self, mut out: Outgoing) {
+        if out.withdrawal.as_ref().is_some_and(|w| w.state.load(Ordering::SeqCst) == WITHDRAWN) {
+            finish(out.reply, Err(SendError::Withdrawn));
+            return;
+        }
+        if !self.run_send_middleware(&mut out.activity).await {
+            finish(out.reply, Err(SendError::Withdrawn));
+            return;
         }
         let Some(channel) = self.channels.get(&out.address.channel_id).cloned() else {
             let error = SendError::NoChannel(out.address.channel_id.clone());
             tracing::warn!(channel = %out.address.channel_id, "no channel registered; message dropped as a dead letter");
-            self.dead_letter(&out, &error.to_string(), 0).await;
+            self.dead_letter(&out.address, &out.activity, &error.to_string(), 0);
             finish(out.reply, Err(error));
             return;
         };
+        let conversation_key = out.address.conversation_key();
         let mut attempts = 0u32;
         loop {
+            self.limiters.acquire(&conversation_key, &out.address.service_url).await;
+            if out.withdrawal.as_ref().is_some_and(|w| !w.begin_attempt()) {
+                finish(out.reply, Err(SendError::Withdrawn));
+                return;
+            }
             attempts += 1;
-            match channel.deliver(&out.address, &out.activity).await {
+            let result = channel.deliver(&out.address, &out.activity).await;
+            if result.is_err() && out.withdrawal.as_ref().is_some_and(|w| !w.end_attempt()) {
+                finish(out.reply, Err(SendError::Withdrawn));
+                return;
+            }
+            match result {
                 Ok(delivered) => {
-                    if let Some(id) = out.outbox_id
-                        && let Some(outbox) = &self.outbox
-                        && let Err(e) = outbox.mark_delivered(id, delivered.activity_id.as_deref()).await
-                    {
-                        tracing::warn!(error = %e, outbox_id = id, "delivered, but the outbox could not record it");
-                    }
-                    let address = &out.address;
-                    let activity = &out.activity;
-                    self.events.emit(|| BotEvent::Outgoing {
-                        address: Box::new(address.clone()),
-                        activity: Arc::new(activity.clone()),
-                        activity_id: delivered.activity_id.clone(),
-                    });
+                    self.delivered(&out.address, &out.activity, &delivered);
                     finish(out.reply, Ok(delivered));
                     return;
                 }
@@ -263,27 +413,34 @@ impl Shared {
                     if attempts >= self.policy.max_attempts || age >= self.policy.max_age {
                         let reason = format!("gave up after {attempts} attempt(s): {error}");
                         tracing::warn!(conversation = %out.address.conversation.id, %reason, "dead letter");
-                        self.dead_letter(&out, &reason, attempts).await;
+                        self.dead_letter(&out.address, &out.activity, &reason, attempts);
                         finish(out.reply, Err(SendError::GaveUp { attempts, last: error }));
                         return;
                     }
                     let wait = self.policy.backoff(attempts, error.retry_after());
                     tracing::debug!(conversation = %out.address.conversation.id, %error, ?wait, "retrying delivery");
-                    tokio::time::sleep(wait).await;
+                    match &out.withdrawal {
+                        Some(w) => {
+                            let notified = w.notify.notified();
+                            if !w.requested.load(Ordering::SeqCst) {
+                                tokio::select! {
+                                    _ = tokio::time::sleep(wait) => {}
+                                    _ = notified => {}
+                                }
+                            }
+                        }
+                        None => tokio::time::sleep(wait).await,
+                    }
                 }
                 Err(error @ DeliveryError::Stale { .. }) => {
-                    let status = match &error {
-                        DeliveryError::Stale { status, .. } => *status,
-                        _ => 0,
-                    };
-                    self.mark_stale(&out.address, status).await;
-                    self.dead_letter(&out, &error.to_string(), attempts).await;
+                    self.stale(&out.address, &error).await;
+                    self.dead_letter(&out.address, &out.activity, &error.to_string(), attempts);
                     finish(out.reply, Err(SendError::Stale(error)));
                     return;
                 }
                 Err(error) => {
                     tracing::warn!(conversation = %out.address.conversation.id, %error, "message rejected by the channel");
-                    self.dead_letter(&out, &error.to_string(), attempts).await;
+                    self.dead_letter(&out.address, &out.activity, &error.to_string(), attempts);
                     finish(out.reply, Err(SendError::Rejected(error)));
                     return;
                 }
@@ -291,19 +448,32 @@ impl Shared {
         }
     }
 
-    async fn dead_letter(&self, out: &Outgoing, reason: &str, attempts: u32) {
-        if let Some(id) = out.outbox_id
-            && let Some(outbox) = &self.outbox
-            && let Err(e) = outbox.mark_dead(id, reason).await
-        {
-            tracing::error!(error = %e, outbox_id = id, "the outbox could not record a dead letter");
-        }
+    /// Announces a delivery.
+    pub(crate) fn delivered(&self, address: &Address, activity: &Activity, delivered: &Delivered) {
+        self.events.emit(|| BotEvent::Outgoing {
+            address: Box::new(address.clone()),
+            activity: Arc::new(activity.clone()),
+            activity_id: delivered.activity_id.clone(),
+        });
+    }
+
+    /// Announces a dead letter (the outbox record, if any, is the caller's).
+    pub(crate) fn dead_letter(&self, address: &Address, activity: &Activity, reason: &str, attempts: u32) {
         self.events.emit(|| BotEvent::DeadLetter {
-            address: Box::new(out.address.clone()),
-            activity: Arc::new(out.activity.clone()),
+            address: Box::new(address.clone()),
+            activity: Arc::new(activity.clone()),
             reason: reason.to_owned(),
             attempts,
         });
+    }
+
+    /// Marks the address stale after the channel answered 403 / 404 for it.
+    pub(crate) async fn stale(&self, address: &Address, error: &DeliveryError) {
+        let status = match error {
+            DeliveryError::Stale { status, .. } => *status,
+            _ => 0,
+        };
+        self.mark_stale(address, status).await;
     }
 
     async fn mark_stale(&self, address: &Address, status: u16) {
@@ -328,9 +498,20 @@ impl Shared {
         tracing::info!(user = %address.user.id, conversation = %address.conversation.id, status, "address marked stale");
         self.events.emit(|| BotEvent::AddressStale { address: Box::new(address.clone()), status });
     }
+
+    /// The outbox, or the error of a bot without one.
+    pub(crate) fn require_outbox(&self) -> Result<&Arc<dyn Outbox>, SendError> {
+        self.outbox.as_ref().ok_or(SendError::NoOutbox)
+    }
+
+    /// Fails when shutdown began.
+    pub(crate) fn check_running(&self) -> Result<(), SendError> {
+        if *self.stopping.borrow() { Err(SendError::ShuttingDown) } else { Ok(()) }
+    }
 }
 
-fn finish(reply: Option<Reply>, result: Result<Delivered, SendError>) {
+/// Sends an in-memory message's outcome to whoever waits for it.
+pub(crate) fn finish(reply: Option<Reply>, result: Result<Delivered, SendError>) {
     if let Some(reply) = reply {
         let _ = reply.send(result);
     }

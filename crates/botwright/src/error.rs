@@ -62,7 +62,17 @@ pub enum SendError {
     /// The message was withdrawn before delivery (e.g. a deadline passed).
     #[error("withdrawn before delivery")]
     Withdrawn,
-    /// The bot is shutting down.
+    /// The bot is shutting down (a message already accepted stays in the outbox).
     #[error("the bot is shutting down")]
     ShuttingDown,
+    /// The message was given up, for this reason (as the outbox recorded it: by another
+    /// instance, or read back after the fact).
+    #[error("dead letter: {reason}")]
+    Dead {
+        /// Why it was given up.
+        reason: String,
+    },
+    /// The call needs a durable outbox and the bot has none.
+    #[error("this bot has no outbox")]
+    NoOutbox,
 }

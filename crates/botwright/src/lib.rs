@@ -45,6 +45,7 @@ pub mod dialog;
 pub mod error;
 pub mod locale;
 pub mod message;
+pub mod proactive;
 pub mod prompt;
 pub mod recognize;
 pub mod session;

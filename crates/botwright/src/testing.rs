@@ -33,16 +33,37 @@ use crate::channel::{Channel, Delivered, DeliveryError};
 use crate::error::TurnError;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-/// A channel that keeps what it is given, for tests; it can be told to fail.
+/// A channel that keeps what it is given, for tests; it can be told to fail, to hold
+/// deliveries, or to take its time, and it counts what it saw.
 #[derive(Debug)]
 pub struct TestChannel {
     sender: mpsc::UnboundedSender<(Address, Activity)>,
     failures: Mutex<HashMap<String, VecDeque<DeliveryError>>>,
     next_id: AtomicU64,
+    holds: Mutex<HashMap<String, watch::Sender<bool>>>,
+    latency: Mutex<Duration>,
+    attempts: Mutex<Vec<Attempt>>,
+    in_progress: AtomicUsize,
+    max_in_progress: AtomicUsize,
+}
+
+/// One call of [`TestChannel`]'s `deliver`, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The conversation id.
+    pub conversation: String,
+    /// The activity's id as the bot sent it (the outbox's stable id for durable messages).
+    pub sent_id: Option<String>,
+    /// The text.
+    pub text: String,
+    /// Whether the channel accepted it.
+    pub accepted: bool,
+    /// When it was made.
+    pub at: std::time::Instant,
 }
 
 impl TestChannel {
@@ -54,6 +75,11 @@ impl TestChannel {
                 sender,
                 failures: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                holds: Mutex::new(HashMap::new()),
+                latency: Mutex::new(Duration::ZERO),
+                attempts: Mutex::new(Vec::new()),
+                in_progress: AtomicUsize::new(0),
+                max_in_progress: AtomicUsize::new(0),
             }),
             receiver,
         )
@@ -69,11 +95,63 @@ impl TestChannel {
             .or_default()
             .extend(errors);
     }
-}
 
-#[async_trait]
-impl Channel for TestChannel {
-    async fn deliver(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError> {
+    /// Makes deliveries to conversation `conversation_id` wait (before they are accepted or
+    /// fail) until [`TestChannel::release`].
+    pub fn hold(&self, conversation_id: &str) {
+        let mut holds = self.holds.lock().unwrap_or_else(|p| p.into_inner());
+        holds.entry(conversation_id.to_owned()).or_insert_with(|| watch::channel(true).0).send_replace(true);
+    }
+
+    /// Lets held deliveries to `conversation_id` go on.
+    pub fn release(&self, conversation_id: &str) {
+        if let Some(hold) = self.holds.lock().unwrap_or_else(|p| p.into_inner()).get(conversation_id) {
+            hold.send_replace(false);
+        }
+    }
+
+    /// Makes every delivery take this long.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap_or_else(|p| p.into_inner()) = latency;
+    }
+
+    /// Every call of `deliver` so far, in order.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Deliveries in progress now.
+    pub fn in_progress(&self) -> usize {
+        self.in_progress.load(Ordering::SeqCst)
+    }
+
+    /// The most deliveries that were in progress at once.
+    pub fn max_in_progress(&self) -> usize {
+        self.max_in_progress.load(Ordering::SeqCst)
+    }
+
+    fn record(&self, address: &Address, activity: &Activity, accepted: bool) {
+        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).push(Attempt {
+            conversation: address.conversation.id.clone(),
+            sent_id: activity.id.clone(),
+            text: activity.text().to_owned(),
+            accepted,
+            at: std::time::Instant::now(),
+        });
+    }
+
+    async fn deliver_inner(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError> {
+        let hold =
+            self.holds.lock().unwrap_or_else(|p| p.into_inner()).get(&address.conversation.id).map(|h| h.subscribe());
+        if let Some(mut hold) = hold {
+            let _ = hold.wait_for(|held| !*held).await;
+        }
+        let latency = *self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        if latency.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(latency).await;
+        }
         let failure = self
             .failures
             .lock()
@@ -81,13 +159,26 @@ impl Channel for TestChannel {
             .get_mut(&address.conversation.id)
             .and_then(VecDeque::pop_front);
         if let Some(error) = failure {
+            self.record(address, activity, false);
             return Err(error);
         }
+        self.record(address, activity, true);
         let id = format!("test-{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let mut activity = activity.clone();
         activity.id = Some(id.clone());
         let _ = self.sender.send((address.clone(), activity));
         Ok(Delivered { activity_id: Some(id) })
+    }
+}
+
+#[async_trait]
+impl Channel for TestChannel {
+    async fn deliver(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError> {
+        let now = self.in_progress.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_progress.fetch_max(now, Ordering::SeqCst);
+        let result = self.deliver_inner(address, activity).await;
+        self.in_progress.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 }
 

@@ -74,6 +74,7 @@ pub struct BotBuilder {
     middleware: Vec<Arc<dyn Middleware>>,
     retry: RetryPolicy,
     invoke: Option<InvokeHandler>,
+    proactive: crate::proactive::ProactiveSettings,
 }
 
 impl fmt::Debug for BotBuilder {
@@ -171,6 +172,19 @@ impl BotBuilder {
         self
     }
 
+    /// How the proactive engine works: concurrency, rate limits, leases (see
+    /// [`ProactiveSettings`](crate::proactive::ProactiveSettings)).
+    pub fn proactive(mut self, settings: crate::proactive::ProactiveSettings) -> Self {
+        self.proactive = settings;
+        self
+    }
+
+    /// Changes the proactive engine's settings.
+    pub fn configure_proactive(mut self, f: impl FnOnce(&mut crate::proactive::ProactiveSettings)) -> Self {
+        f(&mut self.proactive);
+        self
+    }
+
     /// Handles `invoke` activities (inside a turn: the session has the state); the answer goes
     /// back in the HTTP response. Without a handler an invoke gets 501.
     pub fn on_invoke<F, Fut>(mut self, handler: F) -> Self
@@ -210,6 +224,7 @@ impl BotBuilder {
             storage.clone(),
             self.outbox.clone(),
             self.middleware.clone(),
+            self.proactive,
         );
         Bot {
             inner: Arc::new(BotInner {

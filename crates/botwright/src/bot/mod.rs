@@ -28,9 +28,8 @@ pub(crate) use event::Events;
 pub use middleware::Middleware;
 
 use crate::activity::{Activity, ActivityType};
-use crate::address::{Address, AddressError};
-use crate::channel::Delivered;
-use crate::delivery::{Delivery, OutItem, Outgoing};
+use crate::address::Address;
+use crate::delivery::{Delivery, OutItem};
 use crate::dialog::{Action, Dialog, Op, route_message, run_ops};
 use crate::error::{SendError, TurnError};
 use crate::locale::Localizer;
@@ -45,8 +44,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 
 /// The answer to an `invoke` activity, returned in the HTTP response.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +88,8 @@ pub enum StackPolicy {
 pub struct Receipt {
     /// The channel's id of the new activity.
     pub activity_id: Option<String>,
+    /// The message's id in the outbox, when it went through one.
+    pub outbox_id: Option<crate::storage::OutboxId>,
 }
 
 /// A bot: its dialogs, actions, store, channels and delivery engine.
@@ -114,7 +114,7 @@ pub struct Receipt {
 /// ```
 #[derive(Clone)]
 pub struct Bot {
-    inner: Arc<BotInner>,
+    pub(crate) inner: Arc<BotInner>,
 }
 
 pub(crate) struct BotInner {
@@ -128,7 +128,7 @@ pub(crate) struct BotInner {
     middleware: Vec<Arc<dyn Middleware>>,
     events: Events,
     locks: TurnLocks,
-    delivery: Delivery,
+    pub(crate) delivery: Delivery,
     invoke: Option<InvokeHandler>,
 }
 
@@ -326,7 +326,7 @@ impl Bot {
                     if !inner.settings.batch_delay.is_zero() && !outgoing.is_empty() {
                         outgoing.insert(0, OutItem::Pause(inner.settings.batch_delay));
                     }
-                    inner.delivery.submit(&conversation, outgoing);
+                    inner.delivery.submit_turn(&conversation, outgoing, proactive).await;
                     return Ok(result);
                 }
                 Err(StorageError::Conflict { key }) if attempt < max_attempts => {
@@ -353,28 +353,18 @@ impl Bot {
     /// Returns once the channel accepted the message, or with the reason it did not (after the
     /// retries of the delivery engine).
     pub async fn send(&self, message: impl Into<Message>) -> Result<Receipt, SendError> {
-        let rx = self.submit(message.into()).await?;
-        let delivered: Delivered = rx.await.map_err(|_| SendError::ShuttingDown)??;
-        Ok(Receipt { activity_id: delivered.activity_id })
+        let submitted = self.submit(message.into()).await?;
+        submitted.outcome(self.inner.delivery.shared()).await
     }
 
-    /// Queues a proactive message and returns a receiver of its outcome.
-    pub(crate) async fn submit(
-        &self,
-        mut message: Message,
-    ) -> Result<oneshot::Receiver<Result<Delivered, SendError>>, SendError> {
-        let address = message.address.take().ok_or(SendError::InvalidAddress(AddressError::MissingConversation))?;
-        let locale = self.locale_for(&address, &message).await?;
-        let mut activity = message.into_activity(&self.inner.localizer, &locale);
-        address.apply_to(&mut activity);
-        let (tx, rx) = oneshot::channel();
-        let key = address.conversation_key();
-        let out = Outgoing { address, activity, reply: Some(tx), outbox_id: None, enqueued_at: Instant::now() };
-        self.inner.delivery.submit(&key, vec![OutItem::Activity(Box::new(out))]);
-        Ok(rx)
+    /// Accepts a proactive message: into the outbox when the bot has one (written before this
+    /// returns), else into the in-memory queue.
+    pub(crate) async fn submit(&self, message: Message) -> Result<crate::proactive::Submitted, SendError> {
+        let (address, activity) = self.prepare_proactive(message).await?;
+        self.inner.delivery.accept(address, activity).await
     }
 
-    async fn locale_for(&self, address: &Address, message: &Message) -> Result<String, StorageError> {
+    pub(crate) async fn locale_for(&self, address: &Address, message: &Message) -> Result<String, StorageError> {
         if let Some(locale) = &message.activity.locale {
             return Ok(locale.clone());
         }
