@@ -33,7 +33,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    let greeter = Waterfall::new()
+    // Messages of channel `console` go to the console channel. Without a store the bot keeps its
+    // state in memory.
+    let bot = Bot::builder().channel(console::CHANNEL_ID, Arc::new(ConsoleChannel)).dialog("/", greeter()).build();
+
+    // Each line is a message from the console user; each turn's replies are printed before the
+    // next line is read.
+    console::run(bot).await?;
+    Ok(())
+}
+
+/// The dialog: asks the user's name once, and greets by name from then on.
+pub fn greeter() -> Waterfall {
+    Waterfall::new()
         .step(|session, _| async move {
             // A user who told us their name before is greeted by it (user data follows the user).
             match session.user_data().get::<String>("name") {
@@ -55,14 +67,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             session.end_dialog_with_message("Done. Say anything to start again (end of input, Ctrl-D, quits).");
             Ok(())
-        });
-
-    // Messages of channel `console` go to the console channel. Without a store the bot keeps its
-    // state in memory.
-    let bot = Bot::builder().channel(console::CHANNEL_ID, Arc::new(ConsoleChannel)).dialog("/", greeter).build();
-
-    // Each line is a message from the console user; each turn's replies are printed before the
-    // next line is read.
-    console::run(bot).await?;
-    Ok(())
+        })
 }

@@ -16,6 +16,16 @@ use botwright::{Bot, Waterfall};
 use botwright_botframework::{BotFramework, BotFrameworkConfig};
 use std::sync::Arc;
 
+/// The dialog: a waterfall of a single step. It answers and ends, so the next message begins it
+/// again.
+pub fn echo() -> Waterfall {
+    Waterfall::new().step(|session, _| async move {
+        let said = session.message().text().to_owned();
+        session.end_dialog_with_message(format!("You said: {said}"));
+        Ok(())
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Logs go to standard error; `RUST_LOG=debug` shows every delivery attempt.
@@ -35,20 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    `MICROSOFT_APP_ID` and `MICROSOFT_APP_PASSWORD` from the environment.
     let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
 
-    // 3. The bot. A message that finds no dialog running starts the default dialog, `/`. This one
-    //    is a waterfall of a single step: it answers and ends, so the next message starts it again.
-    let bot = Bot::builder()
-        .store(store)
-        .default_channel(Arc::new(bot_framework.channel()))
-        .dialog(
-            "/",
-            Waterfall::new().step(|session, _| async move {
-                let said = session.message().text().to_owned();
-                session.end_dialog_with_message(format!("You said: {said}"));
-                Ok(())
-            }),
-        )
-        .build();
+    // 3. The bot. A message that finds no dialog running begins the default dialog, `/`.
+    let bot =
+        Bot::builder().store(store).default_channel(Arc::new(bot_framework.channel())).dialog("/", echo()).build();
 
     // 4. Serve `POST /api/messages`. Replies are not in the HTTP response: the endpoint answers
     //    202 once the turn is saved, and the reply travels to the channel's service URL.

@@ -38,8 +38,16 @@ use std::sync::Arc;
 /// How many sends are in flight at once.
 const CONCURRENCY: usize = 32;
 
+/// The dialog only tells users what the bot is for; the address book fills itself.
+pub fn on_the_list() -> Waterfall {
+    Waterfall::new().step(|session, _| async move {
+        session.end_dialog_with_message("You are on the list: announcements will reach you here.");
+        Ok(())
+    })
+}
+
 /// `POST /api/broadcast {"text"}`: sends `text` to every user in the address book.
-async fn broadcast(State(bot): State<Bot>, body: Bytes) -> Response {
+pub async fn broadcast(State(bot): State<Bot>, body: Bytes) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => return failure(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
@@ -94,17 +102,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let store = Arc::new(MemoryStore::new());
     let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
-    // The dialog only tells users what the bot is for; the address book fills itself.
     let bot = Bot::builder()
         .store(store)
         .default_channel(Arc::new(bot_framework.channel()))
-        .dialog(
-            "/",
-            Waterfall::new().step(|session, _| async move {
-                session.end_dialog_with_message("You are on the list: announcements will reach you here.");
-                Ok(())
-            }),
-        )
+        .dialog("/", on_the_list())
         .build();
 
     let app = Router::new()

@@ -35,7 +35,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
-use botwright::locale::Localizer;
+use botwright::locale::{LocaleError, Localizer};
 use botwright::storage::MemoryStore;
 use botwright::text::Args;
 use botwright::{Bot, Message, Waterfall};
@@ -62,9 +62,37 @@ const SPANISH_JSON: &str = r#"{
 /// The languages a user may choose.
 const LANGUAGES: [&str; 2] = ["en", "es"];
 
+/// The catalogs. Every one is read and checked here, once: a syntax error or a missing message
+/// reference stops the bot at start with the file, line and column, not in the middle of a
+/// conversation.
+pub fn localizer() -> Result<Localizer, LocaleError> {
+    Localizer::builder()
+        .default_locale("en")
+        .fluent("en", "en/main.ftl", ENGLISH_FTL)
+        .v3_table("es", "index.json", SPANISH_JSON)
+        .build()
+}
+
+/// The dialog: `language <tag>` chooses the language, anything else gets the welcome.
+pub fn language_menu() -> Waterfall {
+    Waterfall::new().step(|session, _| async move {
+        let said = session.message().text().trim().to_lowercase();
+        match said.strip_prefix("language ").map(str::trim) {
+            Some(language) if LANGUAGES.contains(&language) => {
+                // Stored with the user's data; it applies at once, to this reply too.
+                session.set_preferred_locale(language);
+                session.send_localized("language-set", Args::new());
+            }
+            _ => session.send_localized("welcome", Args::new()),
+        }
+        session.end_dialog();
+        Ok(())
+    })
+}
+
 /// `POST /api/shipped {"channelId", "userId", "orderId"}`: tells the user, in the user's language,
 /// that an order has shipped.
-async fn shipped(State(bot): State<Bot>, body: Bytes) -> Response {
+pub async fn shipped(State(bot): State<Bot>, body: Bytes) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => return failure(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
@@ -102,36 +130,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    // Every catalog is read and checked here, once: a syntax error or a missing message reference
-    // stops the bot at start with the file, line and column, not in the middle of a conversation.
-    let localizer = Localizer::builder()
-        .default_locale("en")
-        .fluent("en", "en/main.ftl", ENGLISH_FTL)
-        .v3_table("es", "index.json", SPANISH_JSON)
-        .build()?;
-
     let store = Arc::new(MemoryStore::new());
     let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
     let bot = Bot::builder()
         .store(store)
-        .localizer(localizer)
+        .localizer(localizer()?)
         .default_channel(Arc::new(bot_framework.channel()))
-        .dialog(
-            "/",
-            Waterfall::new().step(|session, _| async move {
-                let said = session.message().text().trim().to_lowercase();
-                match said.strip_prefix("language ").map(str::trim) {
-                    Some(language) if LANGUAGES.contains(&language) => {
-                        // Stored with the user's data; it applies at once, to this reply too.
-                        session.set_preferred_locale(language);
-                        session.send_localized("language-set", Args::new());
-                    }
-                    _ => session.send_localized("welcome", Args::new()),
-                }
-                session.end_dialog();
-                Ok(())
-            }),
-        )
+        .dialog("/", language_menu())
         .build();
 
     let app = Router::new()

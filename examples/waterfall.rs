@@ -26,7 +26,7 @@ use botwright_botframework::{BotFramework, BotFrameworkConfig};
 use std::sync::Arc;
 
 /// The conversation: three steps, two prompts.
-fn coffee_survey() -> Waterfall {
+pub fn coffee_survey() -> Waterfall {
     Waterfall::new()
         // Step 1: runs when the dialog begins. A text prompt accepts any non-empty answer.
         .step(|session, _args| async move {
