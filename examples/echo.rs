@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The port from `PORT`, 3978 (the Bot Framework's usual one) when unset.
 fn port() -> Result<u16, String> {
     match std::env::var("PORT") {
-        Ok(text) => text.trim().parse().map_err(|e| format!("PORT={text:?} is not a port number: {e}")),
+        Ok(text) => text.trim().parse().map_err(|e| format!("PORT={text} is not a port number: {e}")),
         Err(_) => Ok(3978),
     }
 }
