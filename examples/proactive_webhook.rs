@@ -100,7 +100,7 @@ where
 
 /// The subscription conversation: a greeting, a text prompt, a choice prompt, then the address
 /// is saved.
-fn subscribe() -> Waterfall {
+pub fn subscribe() -> Waterfall {
     Waterfall::new()
         .step(|session, _| async move {
             // Messages of one turn arrive in the order they were sent.
@@ -112,7 +112,7 @@ fn subscribe() -> Waterfall {
             let name = answer.text().unwrap_or_default().trim().to_owned();
             session.dialog_data().set("name", name.as_str());
             // Up to ten short choices show as buttons (suggested actions); the user may also type
-            // a choice, its number, or part of it. Anything else gets the retry message.
+            // a choice or its number. Anything else gets the retry message.
             session.prompt(Prompt::choice(format!("Which alerts would you like, {name}?"), TOPICS));
             Ok(())
         })
@@ -141,7 +141,7 @@ fn subscribe() -> Waterfall {
 }
 
 /// `GET /api/subscriptions`: every stored subscription.
-async fn list_subscriptions(State(bot): State<Bot>) -> Response {
+pub async fn list_subscriptions(State(bot): State<Bot>) -> Response {
     let documents = match bot.storage().scan(SUBSCRIPTION_PREFIX).await {
         Ok(documents) => documents,
         Err(e) => return failure(StatusCode::INTERNAL_SERVER_ERROR, format!("the store failed: {e}")),
@@ -157,7 +157,7 @@ async fn list_subscriptions(State(bot): State<Bot>) -> Response {
 }
 
 /// `POST /api/notify {"address", "text"}`: sends `text` to `address` and reports the outcome.
-async fn notify(State(bot): State<Bot>, body: Bytes) -> Response {
+pub async fn notify(State(bot): State<Bot>, body: Bytes) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => return failure(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),

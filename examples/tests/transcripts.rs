@@ -24,6 +24,10 @@ mod localized;
 #[allow(dead_code, unreachable_pub)]
 mod fan_out;
 
+#[path = "../proactive_webhook.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod proactive_webhook;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
@@ -184,6 +188,62 @@ async fn fan_out_reaches_everyone_reports_failures_and_skips_stale_addresses() {
     assert_eq!(reached, BTreeSet::from(["ana".to_owned(), "cy".to_owned()]));
 
     let (status, _) = answer(fan_out::broadcast(State(bot.clone()), body(json!({ "txt": "typo" }))).await).await;
+    assert_eq!(status, 400);
+    flow.no_more_replies().await;
+}
+
+#[tokio::test]
+async fn proactive_webhook_saves_the_address_and_notify_reports_each_outcome() {
+    let mut flow = TestFlow::new(Bot::builder().dialog("/", proactive_webhook::subscribe()));
+    flow.user_says("hi").await;
+    flow.bot_says("Hello! I send alerts when something happens.").await;
+    flow.bot_says("What is your name?").await;
+    flow.user_says(" Ana ").await;
+    flow.bot_says_with_actions("Which alerts would you like, Ana?", &proactive_webhook::TOPICS).await;
+    // A choice can be picked by its number, too.
+    flow.user_says("2").await;
+    flow.bot_says("Thanks, Ana! You will get weather alerts here.").await;
+    // Subscribing again replaces the subscription.
+    flow.user_says("hi").await;
+    flow.bot_says("Hello! I send alerts when something happens.").await;
+    flow.bot_says("What is your name?").await;
+    flow.user_says("Ana").await;
+    flow.bot_says_with_actions("Which alerts would you like, Ana?", &proactive_webhook::TOPICS).await;
+    flow.user_says("Sports").await;
+    flow.bot_says("Thanks, Ana! You will get sports alerts here.").await;
+
+    let bot = flow.bot().clone();
+    let (status, listed) = answer(proactive_webhook::list_subscriptions(State(bot.clone())).await).await;
+    assert_eq!(status, 200);
+    let listed = listed.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0]["userId"].as_str(), listed[0]["topic"].as_str()), (Some("user1"), Some("sports")));
+    let address = listed[0]["address"].clone();
+    assert_eq!(address, serde_json::to_value(flow.address()).unwrap(), "the address of the conversation, no reply id");
+
+    // Delivered: 200 with the channel's activity id, and the user reads it.
+    let notify = |request: Value| proactive_webhook::notify(State(bot.clone()), body(request));
+    let (status, reply) = answer(notify(json!({ "address": address, "text": "Storm tonight" })).await).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["id"].is_string(), "{reply}");
+    flow.bot_says("Storm tonight").await;
+
+    // Refused by the channel: 500 with the reason; nothing arrives.
+    flow.channel().fail_next("conversation1", [DeliveryError::Rejected { status: 400, body: "no".into() }]);
+    let (status, reply) = answer(notify(json!({ "address": address, "text": "lost" })).await).await;
+    assert_eq!(status, 500);
+    assert!(reply["error"].as_str().unwrap().contains("400"), "{reply}");
+
+    // Bad requests: 400, saying what is wrong.
+    let (status, reply) = answer(notify(json!({ "text": "x" })).await).await;
+    assert_eq!((status, reply["error"].as_str()), (400, Some("the body has no `address`")));
+    let (status, reply) = answer(notify(json!({ "address": { "user": { "id": "u" } }, "text": "x" })).await).await;
+    assert_eq!(status, 400);
+    assert!(reply["error"].as_str().unwrap().contains("serviceUrl"), "{reply}");
+    let (status, _) = answer(notify(json!({ "address": address })).await).await;
+    assert_eq!(status, 400);
+    let (status, _) =
+        answer(proactive_webhook::notify(State(bot.clone()), Bytes::from_static(b"not json")).await).await;
     assert_eq!(status, 400);
     flow.no_more_replies().await;
 }
