@@ -25,7 +25,7 @@
 //! | request | answer |
 //! | --- | --- |
 //! | `GET /api/subscriptions` | 200, `[{"userId", "name", "topic", "address"}]` |
-//! | `POST /api/notify {"address", "text"}` | 200 `{"id"}` once the channel accepted the message (`id` is the channel's activity id, `null` when the channel gives none); 500 `{"error"}` when it was not delivered; 504 `{"error"}` when the channel did not answer in time; 400 `{"error"}` for a body that is not JSON, an unusable address, or no `text` |
+//! | `POST /api/notify {"address", "text"}` | 200 `{"id"}` once the channel accepted the message (`id` is the channel's activity id, `null` when the channel gives none); 500 `{"error"}` when it was not delivered (the delivery engine gave up); 504 `{"error"}` when the channel did not answer within 10 s (the message may still arrive: delivery goes on); 400 `{"error"}` for a body that is not JSON, an unusable address, or no `text` |
 //!
 //! Subscriptions live in a SQLite file, so they survive a restart of the bot. The address is
 //! opaque to callers: they pass back what `/api/subscriptions` gave them (an object, or a string
@@ -179,7 +179,7 @@ pub async fn notify(State(bot): State<Bot>, body: Bytes) -> Response {
         Ok(Err(e)) => failure(StatusCode::INTERNAL_SERVER_ERROR, format!("not delivered: {e}")),
         Err(_) => failure(
             StatusCode::GATEWAY_TIMEOUT,
-            format!("the channel did not confirm within {} s", NOTIFY_DEADLINE.as_secs()),
+            format!("the channel did not confirm within {} s; delivery goes on", NOTIFY_DEADLINE.as_secs()),
         ),
     }
 }
