@@ -1,6 +1,7 @@
 //! Interop with a real peer: the `proactive_webhook` example, in this process on 127.0.0.1, driven
 //! through offline-directline (npm `offline-directline`, an unofficial Direct Line + connector
-//! service) by `tests/interop/offline-directline/run.mjs`.
+//! service) by `tests/interop/offline-directline/run.mjs`: one conversation from a plain Direct
+//! Line client written with fetch, one from botframework-directlinejs.
 //!
 //! Needs Node.js and the script's packages: `npm ci --prefix tests/interop/offline-directline`
 //! (from the repository root; see `tests/interop/README.md`).
@@ -30,7 +31,8 @@ async fn a_conversation_and_a_proactive_message_through_offline_directline() {
     let dir = interop_dir();
     assert!(
         dir.join("node_modules/offline-directline/package.json").is_file()
-            && dir.join("node_modules/express/package.json").is_file(),
+            && dir.join("node_modules/express/package.json").is_file()
+            && dir.join("node_modules/botframework-directlinejs/package.json").is_file(),
         "the interop script's packages are not installed in {}: run `npm ci --prefix tests/interop/offline-directline` \
          from the repository root first (Node.js 20 or newer)",
         dir.display()
@@ -69,15 +71,25 @@ async fn a_conversation_and_a_proactive_message_through_offline_directline() {
     );
     println!("{stdout}");
 
-    // What the script saw is also what the bot stored: one subscription, with the address
-    // offline-directline gave (its channel id and its service URL).
-    let stored = store.scan("subscription/").await.unwrap();
-    assert_eq!(stored.len(), 1, "{stored:?}");
-    let subscription: proactive_webhook::Subscription = serde_json::from_str(&stored[0].1.json).unwrap();
-    assert_eq!((subscription.name.as_str(), subscription.topic.as_str()), ("Ana", "weather"));
-    assert_eq!(subscription.address.channel_id, "emulator");
-    assert!(subscription.address.service_url.starts_with("http://127.0.0.1:"), "{:?}", subscription.address);
-    assert!(subscription.address.id.is_none(), "a stored address must not reply to an old message");
+    // What the script saw is also what the bot stored: one subscription per client, each with the
+    // address offline-directline gave (its channel id and its service URL), in its own
+    // conversation.
+    let mut stored: Vec<proactive_webhook::Subscription> = store
+        .scan("subscription/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, document)| serde_json::from_str(&document.json).unwrap())
+        .collect();
+    stored.sort_by(|a, b| a.name.cmp(&b.name));
+    let chosen: Vec<(&str, &str)> = stored.iter().map(|s| (s.name.as_str(), s.topic.as_str())).collect();
+    assert_eq!(chosen, [("Ana", "weather"), ("Ben", "news")]);
+    assert_ne!(stored[0].address.conversation.id, stored[1].address.conversation.id);
+    for subscription in &stored {
+        assert_eq!(subscription.address.channel_id, "emulator");
+        assert!(subscription.address.service_url.starts_with("http://127.0.0.1:"), "{:?}", subscription.address);
+        assert!(subscription.address.id.is_none(), "a stored address must not reply to an old message");
+    }
 
     bot.flush().await;
     assert_eq!(bot.pending_deliveries(), 0);

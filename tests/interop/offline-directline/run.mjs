@@ -11,7 +11,9 @@
 // library API on a free port, opens a conversation, greets the bot, answers its prompts (one
 // invalid answer included), reads the address the bot stored, has the bot send a proactive
 // message to it through the notify hook, and polls the conversation until each expected bot
-// message arrives or a timeout passes.
+// message arrives or a timeout passes. It does so twice: first as a plain Direct Line client
+// written here with fetch (every request and watermark checked), then with Microsoft's own client
+// library, botframework-directlinejs (what Web Chat uses), in a second conversation.
 //
 // Exit code 0: every check passed. 1: a check failed (the message says which, and the transcript
 // so far is printed). 2: wrong usage or offline-directline could not start.
@@ -22,6 +24,9 @@ import net from 'node:net';
 const require = createRequire(import.meta.url);
 const express = require('express');
 const { initializeRoutes } = require('offline-directline');
+// botframework-directlinejs polls through rxjs 5's ajax, which needs XMLHttpRequest: Node has none.
+global.XMLHttpRequest = require('xhr2');
+const { DirectLine, ConnectionStatus } = require('botframework-directlinejs');
 
 // How long to wait for each expected bot message, and for each HTTP request.
 const STEP_TIMEOUT_MS = Number(process.env.INTEROP_STEP_TIMEOUT_MS || 20000);
@@ -252,11 +257,104 @@ async function main() {
     fail(`unexpected bot messages: ${JSON.stringify([...pending, ...stray].map((a) => a.text))}`);
   }
 
-  log('Transcript:');
+  log('Transcript (fetch client):');
   for (const line of transcript) log(`  ${line}`);
-  log('PASS: greeting, text prompt, choice prompt with retry, stored address, proactive notify, error reports');
+  transcript.length = 0;
+
+  // 7. The same conversation through botframework-directlinejs. Its default domain is the
+  //    service's `/v3/directline`; offline-directline serves `/directline`, so give the domain.
+  //    No WebSocket (offline-directline has no stream): it polls. It needs a WebSocket class
+  //    only to exist.
+  await officialClient(directline, serviceUrl, topics);
+  log('Transcript (botframework-directlinejs):');
+  for (const line of transcript) log(`  ${line}`);
+
+  log('PASS: greeting, text prompt, choice prompt with retry, stored address, proactive notify, error reports; ' +
+    'and the same through botframework-directlinejs');
   // offline-directline keeps a cleanup timer running: leave explicitly.
   process.exit(0);
+}
+
+/** A conversation driven by botframework-directlinejs. */
+async function officialClient(directline, serviceUrl, topics) {
+  const user = { id: `lib-user-${process.pid}-${Date.now()}`, name: 'Ben' };
+  const client = new DirectLine({
+    domain: directline,
+    webSocket: false,
+    WebSocket: class NoWebSocket {},
+    pollingInterval: 200,
+    timeout: REQUEST_TIMEOUT_MS,
+  });
+  const received = [];
+  let clientError;
+  const statuses = [];
+  client.connectionStatus$.subscribe((status) => statuses.push(ConnectionStatus[status]));
+  const activities = client.activity$.subscribe(
+    (activity) => {
+      if (activity.type === 'message' && (!activity.from || activity.from.id !== user.id)) received.push(activity);
+    },
+    (error) => {
+      clientError = error;
+    },
+  );
+
+  const say = (text) =>
+    new Promise((resolve, reject) => {
+      transcript.push(`user> ${text}`);
+      client.postActivity({ type: 'message', from: user, text, localTimestamp: new Date().toISOString() }).subscribe(
+        (id) => (id === 'retry' ? reject(new Error(`posting "${text}" failed (the client says "retry")`)) : resolve(id)),
+        (error) => reject(new Error(`posting "${text}" failed: status ${error && error.status} ${error && error.message}`)),
+      );
+    });
+
+  async function expectBot(text, expectedButtons) {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (received.length === 0) {
+      if (clientError) fail(`botframework-directlinejs failed: ${clientError.message || clientError}`);
+      if (Date.now() > deadline) {
+        fail(`botframework-directlinejs: no bot message within ${STEP_TIMEOUT_MS} ms; expected ${JSON.stringify(text)} ` +
+          `(connection: ${statuses.join(' -> ')})`);
+      }
+      await sleep(POLL_INTERVAL_MS);
+    }
+    const activity = received.shift();
+    const got = ((activity.suggestedActions && activity.suggestedActions.actions) || []).map((a) => a.title);
+    transcript.push(`bot>  ${activity.text}${got.length ? `   [${got.join('] [')}]` : ''}`);
+    if (activity.text !== text) {
+      fail(`botframework-directlinejs: expected the bot to say ${JSON.stringify(text)}, it said ${JSON.stringify(activity.text)}`);
+    }
+    if (expectedButtons && JSON.stringify(got) !== JSON.stringify(expectedButtons)) {
+      fail(`botframework-directlinejs: expected buttons ${JSON.stringify(expectedButtons)}, got ${JSON.stringify(got)}`);
+    }
+  }
+
+  try {
+    await say('hello');
+    await expectBot('Hello! I send alerts when something happens.');
+    await expectBot('What is your name?');
+    await say('Ben');
+    await expectBot('Which alerts would you like, Ben?', topics);
+    await say('1');
+    await expectBot('Thanks, Ben! You will get news alerts here.');
+  } catch (error) {
+    fail(error.message);
+  }
+  const conversationId = client.conversationId;
+
+  const listed = await request('GET', subscriptionsUrl);
+  const subscription = Array.isArray(listed.json) && listed.json.find((s) => s.userId === user.id);
+  if (!subscription) fail(`no subscription for ${user.id} in ${listed.text}`);
+  if (subscription.address.conversation.id !== conversationId || subscription.address.serviceUrl !== serviceUrl) {
+    fail(`the stored address is not this conversation's: ${JSON.stringify(subscription.address)}`);
+  }
+  const alert = `Breaking news (${Date.now()})`;
+  const notified = await request('POST', notifyUrl, { address: subscription.address, text: alert });
+  if (notified.status !== 200) fail(`POST ${notifyUrl} answered ${notified.status} ${notified.text}; expected 200`);
+  await expectBot(alert);
+
+  activities.unsubscribe();
+  client.end();
+  if (received.length > 0) fail(`unexpected bot messages: ${JSON.stringify(received.map((a) => a.text))}`);
 }
 
 main().catch((error) => fail(error && error.stack ? error.stack : String(error)));
