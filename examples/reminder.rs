@@ -1,7 +1,7 @@
 //! Reminders: a one-off job and a recurring one, kept in the bot's job store and claimed with
 //! leases; the console shows what the bot sends.
 //!
-//! `cargo run -p botwright --example reminder`
+//! `cargo run -p botwright-examples --example reminder`
 
 use botwright::console::{ConsoleChannel, console_address};
 use botwright::proactive::{ProactiveJob, When};

@@ -1,7 +1,7 @@
 //! Fan-out: one announcement to a thousand users through the outbox, with a channel that
 //! throttles now and then and a few users who blocked the bot.
 //!
-//! `cargo run -p botwright --example fan_out`
+//! `cargo run -p botwright-examples --example fan_out_retries`
 
 use botwright::activity::{ChannelAccount, ConversationAccount};
 use botwright::channel::{Channel, Delivered, DeliveryError};
