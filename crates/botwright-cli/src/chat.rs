@@ -35,6 +35,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         .channel(console::CHANNEL_ID, Arc::new(ConsoleChannel))
         .default_channel(Arc::new(framework.channel()))
         .build();
+    bot.start().await;
     let address = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;

@@ -1,7 +1,9 @@
-//! Proactive delivery as the web hooks and `notify` use it.
+//! Proactive delivery as the web hooks use it: wait for the outcome up to a deadline, or queue
+//! and report the outbox id.
 
+use botwright::storage::OutboxStatus;
 use botwright::{Bot, Message};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// How a notification ended.
@@ -9,25 +11,35 @@ use std::time::Duration;
 pub enum Outcome {
     /// The channel accepted it, with this activity id.
     Delivered(Option<String>),
-    /// It was not delivered (and will not be): why.
+    /// It was not delivered, and will not be: why.
     Failed(String),
 }
 
-/// Sends `message` and waits up to `deadline` for the channel to accept it.
+/// Sends `message` and waits up to `deadline` for the channel to accept it; a message not
+/// delivered by then is withdrawn, so a failure means it will not arrive later.
 pub async fn deliver_within(bot: &Bot, message: Message, deadline: Duration) -> Outcome {
-    match tokio::time::timeout(deadline, bot.send(message)).await {
-        Ok(Ok(receipt)) => Outcome::Delivered(receipt.activity_id),
-        Ok(Err(e)) => Outcome::Failed(e.to_string()),
-        Err(_) => Outcome::Failed(format!("not delivered within {} ms", deadline.as_millis())),
+    match bot.send_with_deadline(message, deadline).await {
+        Ok(receipt) => Outcome::Delivered(receipt.activity_id),
+        Err(e) => Outcome::Failed(e.to_string()),
     }
 }
 
-/// Queues `message` for delivery and returns its outbox id at once.
-pub async fn enqueue(_bot: &Bot, _message: Message) -> Result<String, String> {
-    Err("queued notifications need the durable outbox".into())
+/// Queues `message` in the outbox and returns its id at once; delivery goes on with retries.
+pub async fn enqueue(bot: &Bot, message: Message) -> Result<String, String> {
+    bot.enqueue(message).await.map(|id| id.to_string()).map_err(|e| e.to_string())
 }
 
-/// Where a queued notification stands.
-pub async fn status(_bot: &Bot, _id: &str) -> Result<Option<Value>, String> {
-    Ok(None)
+/// Where a queued notification stands: `{"id", "state": "pending" | "delivered" | "dead" |
+/// "withdrawn", ...}`; `None` for an unknown id.
+pub async fn status(bot: &Bot, id: &str) -> Result<Option<Value>, String> {
+    let Ok(number) = id.parse::<i64>() else { return Ok(None) };
+    let status = bot.outbox_status(number).await.map_err(|e| e.to_string())?;
+    Ok(status.map(|status| match status {
+        OutboxStatus::Pending { attempts, last_error } => {
+            json!({"id": id, "state": "pending", "attempts": attempts, "lastError": last_error})
+        }
+        OutboxStatus::Delivered { activity_id } => json!({"id": id, "state": "delivered", "activityId": activity_id}),
+        OutboxStatus::Dead { reason } => json!({"id": id, "state": "dead", "reason": reason}),
+        OutboxStatus::Withdrawn => json!({"id": id, "state": "withdrawn"}),
+    }))
 }

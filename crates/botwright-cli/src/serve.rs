@@ -61,6 +61,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let server = build(&args).await?;
+    // Deliver what a previous run left in the outbox, and fire due scheduled jobs.
+    server.bot.start().await;
     let address = SocketAddr::new(args.host, args.port);
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
@@ -68,8 +70,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("botwright serve: listening on http://{address} (store: {})", args.store);
     axum::serve(listener, server.router).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing deliveries in progress");
-    if tokio::time::timeout(Duration::from_secs(10), server.bot.flush()).await.is_err() {
-        tracing::warn!("some deliveries were still in progress at shutdown");
+    let report = server.bot.shutdown(Duration::from_secs(10)).await;
+    if !report.is_clean() {
+        tracing::warn!(?report, "deliveries still in progress at shutdown; undelivered messages stay in the outbox");
     }
     Ok(())
 }

@@ -201,18 +201,46 @@ async fn bad_input_gets_clear_answers_and_the_bot_keeps_serving() {
     for service_url in ["http://127.0.0.1:9", "http://no-such-host.invalid", "not a url"] {
         let mut unreachable = address.clone();
         unreachable["serviceUrl"] = json!(service_url);
-        unreachable["conversation"]["id"] = json!(format!("unreachable {service_url}"));
         let started = Instant::now();
         let (status, body) =
             post(&server.base, "/api/notify", &json!({"address": unreachable, "notification": "hi"})).await;
         assert_eq!(status, 500, "{service_url}: {body}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{service_url}: {body}");
+        let reason = body["error"].as_str().unwrap_or_default();
+        let expected = match service_url {
+            "not a url" => "not a URL",
+            _ => "could not be reached",
+        };
+        assert!(reason.contains(expected), "{service_url}: {body}");
         assert!(started.elapsed() < Duration::from_secs(10), "{service_url} took {:?}", started.elapsed());
     }
 
-    // Still serving.
+    // Still serving, and the withdrawn notifications do not hold up the user's conversation.
     say(&server, &user, "d1", "hi").await;
     assert_eq!(connector.wait_for(&user.conversation, 1).await, [GREETING]);
+
+    // Queued notifications: 202 with an id at once, then their state.
+    let (status, body) = post(&server.base, "/api/notify", &json!({"address": address, "notification": "queued", "wait": false})).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().expect("an outbox id").to_owned();
+    assert_eq!(connector.wait_for(&user.conversation, 2).await[1], "queued");
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        state = get(&server.base, &format!("/api/notify/{id}")).await.1;
+        if state["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state["state"], "delivered", "{state}");
+    let mut gone = address.clone();
+    gone["serviceUrl"] = json!("http://127.0.0.1:9");
+    gone["conversation"]["id"] = json!("gone");
+    let (_, body) = post(&server.base, "/api/notify", &json!({"address": gone, "notification": "x", "wait": false})).await;
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (status, state) = get(&server.base, &format!("/api/notify/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(state["state"], "pending", "{state}");
+    assert_eq!(get(&server.base, "/api/notify/999999").await.0, 404);
 }
 
 #[tokio::test]

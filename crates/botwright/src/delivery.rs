@@ -374,11 +374,11 @@ impl Shared {
     /// Delivers one in-memory message, retrying in place.
     async fn deliver(&self, mut out: Outgoing) {
         if out.withdrawal.as_ref().is_some_and(|w| w.state.load(Ordering::SeqCst) == WITHDRAWN) {
-            finish(out.reply, Err(SendError::Withdrawn));
+            finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
             return;
         }
         if !self.run_send_middleware(&mut out.activity).await {
-            finish(out.reply, Err(SendError::Withdrawn));
+            finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
             return;
         }
         let Some(channel) = self.channels.get(&out.address.channel_id).cloned() else {
@@ -393,13 +393,13 @@ impl Shared {
         loop {
             self.limiters.acquire(&conversation_key, &out.address.service_url).await;
             if out.withdrawal.as_ref().is_some_and(|w| !w.begin_attempt()) {
-                finish(out.reply, Err(SendError::Withdrawn));
+                finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
                 return;
             }
             attempts += 1;
             let result = channel.deliver(&out.address, &out.activity).await;
             if result.is_err() && out.withdrawal.as_ref().is_some_and(|w| !w.end_attempt()) {
-                finish(out.reply, Err(SendError::Withdrawn));
+                finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
                 return;
             }
             match result {

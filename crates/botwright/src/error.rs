@@ -59,9 +59,12 @@ pub enum SendError {
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// The message was withdrawn before delivery (e.g. a deadline passed).
-    #[error("withdrawn before delivery")]
-    Withdrawn,
+    /// The message was withdrawn before delivery (e.g. a deadline passed); it will not arrive.
+    #[error("withdrawn before delivery{}", last_error.as_ref().map(|e| format!(" (last attempt: {e})")).unwrap_or_default())]
+    Withdrawn {
+        /// Why the last attempt failed, when one was made.
+        last_error: Option<String>,
+    },
     /// The bot is shutting down (a message already accepted stays in the outbox).
     #[error("the bot is shutting down")]
     ShuttingDown,

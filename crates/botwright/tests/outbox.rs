@@ -168,7 +168,7 @@ async fn a_message_past_its_deadline_is_withdrawn_and_never_arrives() {
     flow.channel().hold("conv1");
     let first = bot.enqueue(Message::new().address(address(1)).text("first")).await.unwrap();
     let error = bot.send_with_deadline(Message::new().address(address(1)).text("second"), ms(200)).await.unwrap_err();
-    assert!(matches!(error, SendError::Withdrawn), "{error}");
+    assert!(matches!(error, SendError::Withdrawn { .. }), "{error}");
     flow.channel().release("conv1");
     bot.flush().await;
     assert!(matches!(bot.outbox_status(first).await.unwrap(), Some(OutboxStatus::Delivered { .. })));
@@ -211,7 +211,7 @@ async fn a_deadline_withdraws_after_a_failed_attempt_in_flight() {
     tokio::time::sleep(ms(300)).await;
     flow.channel().release("conv1");
     let error = sending.await.unwrap().unwrap_err();
-    assert!(matches!(error, SendError::Withdrawn), "{error}");
+    assert!(matches!(error, SendError::Withdrawn { .. }), "{error}");
     bot.flush().await;
     assert!(flow.channel().attempts().iter().all(|a| !a.accepted));
 }
@@ -222,7 +222,7 @@ async fn a_deadline_without_an_outbox_withdraws_between_attempts() {
     let bot = flow.bot().clone();
     flow.channel().fail_next("conv1", (0..4).map(|_| DeliveryError::RateLimited { retry_after: Some(ms(300)) }));
     let error = bot.send_with_deadline(Message::new().address(address(1)).text("x"), ms(100)).await.unwrap_err();
-    assert!(matches!(error, SendError::Withdrawn), "{error}");
+    assert!(matches!(error, SendError::Withdrawn { .. }), "{error}");
     bot.flush().await;
     assert!(flow.channel().attempts().iter().all(|a| !a.accepted));
 }
@@ -331,7 +331,7 @@ async fn without_an_outbox_a_queued_message_is_withdrawn_at_its_deadline() {
         tokio::time::sleep(ms(10)).await;
     }
     let error = bot.send_with_deadline(Message::new().address(address(1)).text("second"), ms(100)).await.unwrap_err();
-    assert!(matches!(error, SendError::Withdrawn), "{error}");
+    assert!(matches!(error, SendError::Withdrawn { .. }), "{error}");
     // Withdrawn while the first message was still in flight, not once the queue reached it.
     assert_eq!(flow.channel().in_progress(), 1);
     flow.channel().release("conv1");

@@ -320,7 +320,7 @@ impl Bot {
                     Ok(result) => result,
                     Err(_) => {
                         if withdrawal.request() {
-                            return Err(SendError::Withdrawn);
+                            return Err(SendError::Withdrawn { last_error: None });
                         }
                         // An attempt is running: its outcome decides.
                         rx.await
@@ -337,10 +337,15 @@ impl Bot {
 async fn withdraw(shared: &Shared, id: OutboxId) -> Result<Receipt, SendError> {
     let outbox = shared.require_outbox()?;
     loop {
+        // Why the attempts so far failed, for the caller (read before the entry is withdrawn).
+        let last_error = match outbox.status(id).await? {
+            Some(OutboxStatus::Pending { last_error, .. }) => last_error,
+            _ => None,
+        };
         if outbox.withdraw(id).await? {
             tracing::info!(outbox_id = id, "message withdrawn: its deadline passed");
             shared.listeners.withdrawn(id);
-            return Err(SendError::Withdrawn);
+            return Err(SendError::Withdrawn { last_error });
         }
         let status = outbox.status(id).await?;
         match status.as_ref().and_then(Finished::from_status) {

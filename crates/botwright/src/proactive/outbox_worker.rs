@@ -63,7 +63,7 @@ impl Finished {
             Finished::Stale(e) => Err(SendError::Stale(e)),
             Finished::Rejected(e) => Err(SendError::Rejected(e)),
             Finished::NoChannel(c) => Err(SendError::NoChannel(c)),
-            Finished::Withdrawn => Err(SendError::Withdrawn),
+            Finished::Withdrawn => Err(SendError::Withdrawn { last_error: None }),
             Finished::Dead(reason) => Err(SendError::Dead { reason }),
         }
     }
