@@ -4,6 +4,7 @@ use crate::sample::{self, hooks};
 use crate::store::Store;
 use anyhow::{Context, bail};
 use botwright::Bot;
+use botwright::proactive::RateLimits;
 use botwright_botframework::{BotFramework, BotFrameworkConfig};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -27,6 +28,38 @@ pub struct ServeArgs {
     /// How long `POST /api/notify` waits for delivery, e.g. `5s` or `800ms`.
     #[arg(long, default_value = "5s", value_parser = crate::parse_duration)]
     pub notify_timeout: Duration,
+    /// Outgoing rate limits: `default` stays inside the Bot Framework's documented limits (per
+    /// conversation a burst of 7 then 2 per second; 50 per second per service URL); `off` for
+    /// benchmarks and local channels.
+    #[arg(long, value_enum, default_value_t = RateLimitChoice::Default)]
+    pub rate_limits: RateLimitChoice,
+    /// How many proactive deliveries may be in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub max_in_flight: usize,
+    /// This instance's name in the store's claims, the same on every run and unique among
+    /// running instances (default: `<hostname>:<port>`). After a crash, the next run takes back
+    /// at once what the previous one had claimed.
+    #[arg(long, env = "BOTWRIGHT_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+}
+
+fn default_instance_id(port: u16) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{port}")
+}
+
+/// The rate limits `serve` applies to outgoing activities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateLimitChoice {
+    /// The Bot Framework's documented limits.
+    Default,
+    /// No limit.
+    Off,
 }
 
 /// The sample bot and everything it serves, built from `args`.
@@ -44,7 +77,20 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
     let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
-    let bot = store.apply(sample::bot(localizer)).default_channel(Arc::new(framework.channel())).build();
+    let rate_limits = args.rate_limits;
+    let max_in_flight = args.max_in_flight.max(1);
+    let instance_id = args.instance_id.clone().unwrap_or_else(|| default_instance_id(args.port));
+    let bot = store
+        .apply(sample::bot(localizer))
+        .default_channel(Arc::new(framework.channel()))
+        .configure_proactive(|p| {
+            p.max_in_flight = max_in_flight;
+            p.instance_id = instance_id;
+            if rate_limits == RateLimitChoice::Off {
+                p.rate_limits = RateLimits::unlimited();
+            }
+        })
+        .build();
     let hooks =
         hooks::Hooks { bot: bot.clone(), token: args.webhook_token.clone(), notify_timeout: args.notify_timeout };
     let router = axum::Router::new().merge(framework.router(bot.clone())).merge(hooks::router(hooks));

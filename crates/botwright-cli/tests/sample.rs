@@ -219,7 +219,8 @@ async fn bad_input_gets_clear_answers_and_the_bot_keeps_serving() {
     assert_eq!(connector.wait_for(&user.conversation, 1).await, [GREETING]);
 
     // Queued notifications: 202 with an id at once, then their state.
-    let (status, body) = post(&server.base, "/api/notify", &json!({"address": address, "notification": "queued", "wait": false})).await;
+    let (status, body) =
+        post(&server.base, "/api/notify", &json!({"address": address, "notification": "queued", "wait": false})).await;
     assert_eq!(status, 202, "{body}");
     let id = body["id"].as_str().expect("an outbox id").to_owned();
     assert_eq!(connector.wait_for(&user.conversation, 2).await[1], "queued");
@@ -235,7 +236,8 @@ async fn bad_input_gets_clear_answers_and_the_bot_keeps_serving() {
     let mut gone = address.clone();
     gone["serviceUrl"] = json!("http://127.0.0.1:9");
     gone["conversation"]["id"] = json!("gone");
-    let (_, body) = post(&server.base, "/api/notify", &json!({"address": gone, "notification": "x", "wait": false})).await;
+    let (_, body) =
+        post(&server.base, "/api/notify", &json!({"address": gone, "notification": "x", "wait": false})).await;
     let id = body["id"].as_str().unwrap().to_owned();
     let (status, state) = get(&server.base, &format!("/api/notify/{id}")).await;
     assert_eq!(status, 200);

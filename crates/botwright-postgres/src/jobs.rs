@@ -72,6 +72,15 @@ impl JobStore for PostgresStore {
         Ok(client.execute(&statement, &[&id]).await.map_err(backend)? > 0)
     }
 
+    async fn release_job_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1")
+            .await
+            .map_err(backend)?;
+        client.execute(&statement, &[&owner]).await.map_err(backend)
+    }
+
     async fn jobs(&self) -> Result<Vec<Job>, StorageError> {
         let client = self.client().await?;
         let statement = client.prepare_cached(ALL).await.map_err(backend)?;

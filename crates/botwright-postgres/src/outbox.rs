@@ -104,6 +104,17 @@ impl Outbox for PostgresStore {
         self.update_entry(KILL, id, Some(reason)).await
     }
 
+    async fn release_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE state = 0 AND lease_owner = $1",
+            )
+            .await
+            .map_err(backend)?;
+        client.execute(&statement, &[&owner]).await.map_err(backend)
+    }
+
     async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError> {
         let client = self.client().await?;
         let statement = client.prepare_cached(WITHDRAW).await.map_err(backend)?;

@@ -92,6 +92,20 @@ impl JobStore for SqliteStore {
             .await
     }
 
+    async fn release_job_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |ctx| {
+                let changed = ctx
+                    .conn
+                    .prepare_cached("UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1")
+                    .and_then(|mut s| s.execute([&owner]))
+                    .map_err(backend)?;
+                Ok(changed as u64)
+            })
+            .await
+    }
+
     async fn jobs(&self) -> Result<Vec<Job>, StorageError> {
         self.readers
             .read(|conn| {

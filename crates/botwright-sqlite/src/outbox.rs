@@ -122,6 +122,22 @@ impl Outbox for SqliteStore {
             .await
     }
 
+    async fn release_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |ctx| {
+                let changed = ctx
+                    .conn
+                    .prepare_cached(
+                        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE state = 0 AND lease_owner = ?1",
+                    )
+                    .and_then(|mut s| s.execute([&owner]))
+                    .map_err(backend)?;
+                Ok(changed as u64)
+            })
+            .await
+    }
+
     async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError> {
         self.writer
             .write(move |ctx| {

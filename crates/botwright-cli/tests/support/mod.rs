@@ -25,6 +25,7 @@ pub struct Received {
 pub struct Connector {
     received: Arc<Mutex<Vec<Received>>>,
     refuse: Arc<Mutex<std::collections::HashMap<String, u16>>>,
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
     pub url: String,
 }
 
@@ -36,6 +37,10 @@ async fn record(
     use axum::response::IntoResponse;
     let params: std::collections::HashMap<_, _> = path.0.into_iter().collect();
     let conversation = params.get("conversation").cloned().unwrap_or_default();
+    let delay = c.delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if let Some(status) = c.refuse.lock().unwrap().get(&conversation) {
         let status = axum::http::StatusCode::from_u16(*status).unwrap();
         return (status, axum::Json(json!({"error": {"code": "BotBlocked", "message": "the user blocked the bot"}})))
@@ -55,7 +60,7 @@ impl Connector {
     pub async fn start() -> Connector {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let connector = Connector { received: Arc::default(), refuse: Arc::default(), url };
+        let connector = Connector { received: Arc::default(), refuse: Arc::default(), delay_ms: Arc::default(), url };
         let app = Router::new()
             .route("/v3/conversations/{conversation}/activities", routing::post(record))
             .route("/v3/conversations/{conversation}/activities/{reply_to}", routing::post(record))
@@ -67,6 +72,11 @@ impl Connector {
     /// Answers `status` to everything sent to `conversation`.
     pub fn refuse(&self, conversation: &str, status: u16) {
         self.refuse.lock().unwrap().insert(conversation.to_owned(), status);
+    }
+
+    /// Answers every request after `ms` milliseconds.
+    pub fn set_delay(&self, ms: u64) {
+        self.delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many activities were received.
@@ -202,9 +212,15 @@ impl User {
     }
 }
 
+/// One pooled client for the whole test binary (building a client is expensive).
 pub fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+        })
+        .clone()
 }
 
 pub async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {

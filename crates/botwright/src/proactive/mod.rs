@@ -237,8 +237,35 @@ impl Bot {
     /// picked up only by a running worker. A send, a schedule or a flush also starts them, so
     /// a bot that never calls it still delivers what it sends itself.
     ///
+    /// With a stable [`ProactiveSettings::instance_id`] (the same on every run of one
+    /// instance, never shared by two running instances), it first releases the claims the
+    /// previous run held when it died, so the messages and jobs it was handling go out at once
+    /// instead of after their leases expire.
+    ///
     /// Spawns Tokio tasks: call it inside a Tokio runtime.
     pub async fn start(&self) {
+        let owner = self.engine().settings.instance_id.clone();
+        // Claims under our id are a previous run's only while this run has claimed nothing.
+        let fresh_outbox = !self.engine().worker_started.load(std::sync::atomic::Ordering::SeqCst);
+        let fresh_jobs = !self.engine().scheduler_started.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some(outbox) = self.outbox().filter(|_| fresh_outbox) {
+            match outbox.release_claims(&owner).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(released = n, instance = %owner, "took back messages a previous run had claimed")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not release a previous run's claims; they wait for their leases")
+                }
+            }
+        }
+        if let Some(jobs) = self.job_store().filter(|_| fresh_jobs) {
+            match jobs.release_job_claims(&owner).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, instance = %owner, "took back jobs a previous run had claimed"),
+                Err(e) => tracing::warn!(error = %e, "could not release a previous run's job claims"),
+            }
+        }
         self.engine().ensure_worker();
         scheduler::ensure(self);
     }

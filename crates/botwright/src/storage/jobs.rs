@@ -39,4 +39,8 @@ pub trait JobStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Every job, by due time.
     async fn jobs(&self) -> Result<Vec<Job>, StorageError>;
+
+    /// Releases every lease `owner` holds on jobs; returns how many (see
+    /// [`crate::storage::Outbox::release_claims`]).
+    async fn release_job_claims(&self, owner: &str) -> Result<u64, StorageError>;
 }

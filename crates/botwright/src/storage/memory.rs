@@ -281,6 +281,18 @@ impl Outbox for MemoryStore {
             .collect())
     }
 
+    async fn release_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let mut outbox = lock(&self.outbox);
+        let mut released = 0;
+        for e in outbox.entries.values_mut() {
+            if matches!(e.status, OutboxStatus::Pending { .. }) && e.lease.as_ref().is_some_and(|(o, _)| o == owner) {
+                e.lease = None;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     async fn pending_count(&self) -> Result<u64, StorageError> {
         let outbox = lock(&self.outbox);
         Ok(outbox.entries.values().filter(|e| matches!(e.status, OutboxStatus::Pending { .. })).count() as u64)
@@ -336,6 +348,18 @@ impl JobStore for MemoryStore {
 
     async fn cancel_job(&self, id: &str) -> Result<bool, StorageError> {
         Ok(lock(&self.jobs).remove(id).is_some())
+    }
+
+    async fn release_job_claims(&self, owner: &str) -> Result<u64, StorageError> {
+        let mut jobs = lock(&self.jobs);
+        let mut released = 0;
+        for j in jobs.values_mut() {
+            if j.lease.as_ref().is_some_and(|(o, _)| o == owner) {
+                j.lease = None;
+                released += 1;
+            }
+        }
+        Ok(released)
     }
 
     async fn jobs(&self) -> Result<Vec<Job>, StorageError> {

@@ -106,4 +106,10 @@ pub trait Outbox: Send + Sync + std::fmt::Debug + 'static {
 
     /// How many entries are pending.
     async fn pending_count(&self) -> Result<u64, StorageError>;
+
+    /// Releases every claim `owner` holds on pending entries, so they can be claimed again at
+    /// once; returns how many. An instance calls it as it starts, for claims its previous run
+    /// held when it died (instead of waiting for their leases to expire). Only an owner that is
+    /// not running may be released.
+    async fn release_claims(&self, owner: &str) -> Result<u64, StorageError>;
 }

@@ -98,6 +98,20 @@ pub async fn jobs_lease_expiry_takeover<S: JobStore, F: FnOnce() -> Fut, Fut: Fu
     assert!(store.jobs().await.unwrap().is_empty());
 }
 
+/// `release_job_claims` frees the leases of one owner at once, and only those.
+pub async fn jobs_release_claims<S: JobStore, F: FnOnce() -> Fut, Fut: Future<Output = S>>(make: F) {
+    let store = make().await;
+    let now = SystemTime::now();
+    store.put_job(&job("a", now, "")).await.unwrap();
+    store.put_job(&job("b", now, "")).await.unwrap();
+    let lease = Duration::from_secs(60);
+    assert_eq!(store.claim_due_jobs("dead-run", now, 1, lease).await.unwrap().len(), 1);
+    assert_eq!(store.claim_due_jobs("other", now, 1, lease).await.unwrap().len(), 1);
+    assert_eq!(store.release_job_claims("dead-run").await.unwrap(), 1);
+    let again = store.claim_due_jobs("next-run", now, 10, lease).await.unwrap();
+    assert_eq!(again.len(), 1, "only the released job is claimable again");
+}
+
 /// `cancel_job` deletes a job, claimed or not.
 pub async fn jobs_cancel<S: JobStore, F: FnOnce() -> Fut, Fut: Future<Output = S>>(make: F) {
     let store = make().await;

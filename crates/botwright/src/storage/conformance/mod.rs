@@ -40,9 +40,9 @@ macro_rules! storage_conformance_tests {
             delete_with_preconditions, scan_by_prefix, scan_prefix_is_literal, conversation_lock_excludes,
             outbox_enqueue_claim_deliver, outbox_not_due_before_not_before, outbox_retry_later,
             outbox_dead_letters, outbox_withdraw, outbox_conversation_order, outbox_lease_expiry_takeover,
-            outbox_concurrent_claims_are_disjoint,
+            outbox_concurrent_claims_are_disjoint, outbox_release_claims,
             jobs_put_and_list, jobs_claim_due, jobs_finish, jobs_finish_by_non_owner_refused,
-            jobs_lease_expiry_takeover, jobs_cancel, jobs_concurrent_claims_are_disjoint);
+            jobs_lease_expiry_takeover, jobs_cancel, jobs_concurrent_claims_are_disjoint, jobs_release_claims);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(
@@ -80,13 +80,15 @@ macro_rules! storage_conformance_cases {
             outbox_conversation_order,
             outbox_lease_expiry_takeover,
             outbox_concurrent_claims_are_disjoint,
+            outbox_release_claims,
             jobs_put_and_list,
             jobs_claim_due,
             jobs_finish,
             jobs_finish_by_non_owner_refused,
             jobs_lease_expiry_takeover,
             jobs_cancel,
-            jobs_concurrent_claims_are_disjoint
+            jobs_concurrent_claims_are_disjoint,
+            jobs_release_claims
         );
     };
 }
@@ -117,6 +119,7 @@ where
     outbox_conversation_order(&make).await;
     outbox_lease_expiry_takeover(&make).await;
     outbox_concurrent_claims_are_disjoint(&make).await;
+    outbox_release_claims(&make).await;
     jobs_put_and_list(&make).await;
     jobs_claim_due(&make).await;
     jobs_finish(&make).await;
@@ -124,6 +127,7 @@ where
     jobs_lease_expiry_takeover(&make).await;
     jobs_cancel(&make).await;
     jobs_concurrent_claims_are_disjoint(&make).await;
+    jobs_release_claims(&make).await;
 }
 pub(crate) fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StorageError>, key: &str) -> bool {
     matches!(result, Err(StorageError::Conflict { key: k }) if k == key)

@@ -175,6 +175,21 @@ pub async fn outbox_lease_expiry_takeover<S: Outbox, F: FnOnce() -> Fut, Fut: Fu
     assert!(store.claim("w3", 10, LONG).await.unwrap().is_empty(), "the takeover holds a new lease");
 }
 
+/// `release_claims` frees the claims of one owner (a previous run that died) at once, and only
+/// those.
+pub async fn outbox_release_claims<S: Outbox, F: FnOnce() -> Fut, Fut: Future<Output = S>>(make: F) {
+    let store = make().await;
+    let ids = store.enqueue(&[entry("a", "a"), entry("b", "b"), entry("c", "c")]).await.unwrap();
+    assert_eq!(store.claim("dead-run", 2, LONG).await.unwrap().len(), 2);
+    assert_eq!(store.claim("other", 1, LONG).await.unwrap()[0].id, ids[2]);
+    store.mark_delivered(ids[0], None).await.unwrap();
+    assert_eq!(store.release_claims("dead-run").await.unwrap(), 1, "only the pending entry's claim is released");
+    let again: Vec<_> = store.claim("next-run", 10, LONG).await.unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!(again, [ids[1]], "the released entry is claimable; the other owner's is not");
+    assert_eq!(store.status(ids[0]).await.unwrap(), Some(OutboxStatus::Delivered { activity_id: None }));
+    assert_eq!(store.release_claims("nobody").await.unwrap(), 0);
+}
+
 /// Several owners claiming at once never get the same entry, and together get every entry.
 pub async fn outbox_concurrent_claims_are_disjoint<S: Outbox, F: FnOnce() -> Fut, Fut: Future<Output = S>>(make: F) {
     const ENTRIES: usize = 200;
