@@ -54,11 +54,13 @@ mod bot;
 pub mod channel;
 pub mod config;
 pub mod connector;
+pub mod directline;
 pub mod endpoint;
 pub mod handler;
 pub mod token;
 mod transport;
 pub mod trust;
+pub mod webchat;
 
 pub use adapter::BotFramework;
 pub use channel::BotFrameworkChannel;
