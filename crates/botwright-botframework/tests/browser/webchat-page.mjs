@@ -1,0 +1,82 @@
+// The built-in web chat page in headless Chromium: join with a name, type a message, see the
+// bot's answer, click a suggested action, receive a proactive message fired through the web hook
+// panel (POST /api/notify), and save a screenshot.
+//
+// Environment (defaults fit the Rust test server; set them for `botwright serve`):
+//   BASE_URL           the server, e.g. http://127.0.0.1:3978 (required)
+//   SAY                the first message (default "hi")
+//   EXPECT_REPLY       a bot message expected after it (required)
+//   BUTTON             a suggested action to click (optional; skipped when empty)
+//   EXPECT_AFTER_BUTTON  the bot message expected after the click (required with BUTTON)
+//   SUBSCRIBE          a message that makes the bot list the user in GET /api/subscriptions
+//                      (optional, e.g. "subscribe" for `botwright serve`)
+//   NOTIFICATION       the proactive text to send (default "Proactive hello from the web hook")
+//   SCREENSHOT         where to save the screenshot (default target/webchat.png)
+import { launch, need, run } from './chromium.mjs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+const base = need('BASE_URL');
+const say = process.env.SAY || 'hi';
+const expectReply = need('EXPECT_REPLY');
+const button = process.env.BUTTON || '';
+const expectAfterButton = button ? need('EXPECT_AFTER_BUTTON') : '';
+const subscribe = process.env.SUBSCRIBE || '';
+const notification = process.env.NOTIFICATION || 'Proactive hello from the web hook';
+const screenshot = process.env.SCREENSHOT || 'target/webchat.png';
+const WAIT = { timeout: 15000 };
+
+run('web chat page', async () => {
+  const { page, close } = await launch();
+  try {
+    const name = 'Ana ' + Date.now();
+    await page.goto(base + '/');
+    await page.fill('#name', name);
+    await page.click('#join button[type=submit]');
+    await page.locator('#compose').waitFor(WAIT);
+
+    const botSays = (text) => page.locator('#transcript li[data-role=bot] .text', { hasText: text }).first()
+      .waitFor(WAIT);
+    await page.fill('#message', say);
+    await page.press('#message', 'Enter');
+    await page.locator('#transcript li[data-role=user] .text', { hasText: say }).first().waitFor(WAIT);
+    await botSays(expectReply);
+
+    if (button) {
+      const action = page.locator('#suggested button', { hasText: button });
+      await action.waitFor(WAIT);
+      await action.click();
+      await page.locator('#transcript li[data-role=user] .text', { hasText: button }).first().waitFor(WAIT);
+      await botSays(expectAfterButton);
+      if (await page.locator('#suggested').isVisible()) throw new Error('the suggested actions stayed after a click');
+    }
+    if (subscribe) {
+      await page.fill('#message', subscribe);
+      await page.press('#message', 'Enter');
+      await page.locator('#transcript li[data-role=user] .text', { hasText: subscribe }).first().waitFor(WAIT);
+    }
+
+    // The web hook panel: pick this user among the subscribers and notify them.
+    const userId = await page.evaluate(() => JSON.parse(localStorage.getItem('botwright-webchat')).userId);
+    await page.waitForFunction(async (id) => {
+      document.getElementById('refresh').click();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return [...document.querySelectorAll('#subscribers option')].some((o) => o.value === id);
+    }, userId, WAIT);
+    await page.selectOption('#subscribers', userId);
+    await page.fill('#msg-id', '');
+    await page.fill('#notification', notification);
+    await page.click('#notify');
+    await page.locator('#hook-result', { hasText: 'POST /api/notify → 200' }).waitFor(WAIT);
+    await botSays(notification);
+    if (!(await page.locator('#status', { hasText: 'WebSocket' }).count())) {
+      throw new Error('the page did not receive over the WebSocket: ' + await page.textContent('#status'));
+    }
+
+    await mkdir(dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log('screenshot:', screenshot);
+  } finally {
+    await close();
+  }
+});
