@@ -7,7 +7,7 @@ mod chat_server;
 
 use botwright::storage::MemoryStore;
 use botwright_botframework::directline::DirectLineConfig;
-use chat_server::{ChatServer, GREETING, QUESTION, SUBSCRIBED, browser_dir};
+use chat_server::{CARD_TITLE, ChatServer, GREETING, SUBSCRIBED, browser_dir};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,6 +47,8 @@ async fn node(script: &str, server: &ChatServer, extra: &[(&str, String)]) {
         .env("EXPECT_REPLY", GREETING)
         .env("BUTTON", "Yes")
         .env("EXPECT_AFTER_BUTTON", SUBSCRIBED)
+        .env("EXPECT_TYPING", "1")
+        .env("EXPECT_CARD", CARD_TITLE)
         .kill_on_drop(true);
     for (name, value) in extra {
         command.env(name, value);
@@ -88,6 +90,6 @@ async fn the_official_webchat_bundle_talks_to_the_endpoint() {
 async fn directlinejs_from_node_does_a_full_exchange() {
     require_tools(false);
     let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
-    node("directlinejs.mjs", &server, &[("QUESTION", QUESTION.to_owned())]).await;
+    node("directlinejs.mjs", &server, &[]).await;
     assert_eq!(server.directline.conversation_count(), 1);
 }

@@ -231,6 +231,21 @@ async fn a_secret_guards_token_generation() {
         client.call(reqwest::Method::POST, "/conversations", Some("s3cret-s3cret-s3cret"), None).await;
     assert_eq!(status, 201, "{started}");
     assert_ne!(started["conversationId"], generated["conversationId"]);
+
+    // The secret opens every conversation (as Direct Line's does); a reconnect with it gets a
+    // stream URL with a token, never the secret.
+    let conversation = started["conversationId"].as_str().unwrap();
+    let token = started["token"].as_str().unwrap();
+    client.say(conversation, "s3cret-s3cret-s3cret", "ana", "hi").await;
+    client.until(conversation, token, None, 3).await;
+    let (status, reconnect) = client
+        .call(reqwest::Method::GET, &format!("/conversations/{conversation}"), Some("s3cret-s3cret-s3cret"), None)
+        .await;
+    assert_eq!(status, 200, "{reconnect}");
+    let stream_url = reconnect["streamUrl"].as_str().unwrap();
+    assert!(!stream_url.contains("s3cret"), "{stream_url}");
+    let (mut stream, _) = tokio_tungstenite::connect_async(stream_url).await.unwrap();
+    next_text(&mut stream, GREETING).await;
 }
 
 async fn next_text(
@@ -268,6 +283,29 @@ async fn the_stream_pushes_replies_and_proactive_messages() {
     assert_eq!(frame["activities"][0]["suggestedActions"]["actions"][0]["title"], "Yes");
     client.say(&conversation, &token, "ana", "No").await;
     next_text(&mut stream, DECLINED).await;
+
+    // Typing indicators are pushed live (before the reply) but not kept.
+    client.say(&conversation, &token, "ana", "hi").await;
+    let mut typing = None;
+    let wait = async {
+        while let Some(frame) = stream.next().await {
+            let tokio_tungstenite::tungstenite::Message::Text(text) = frame.unwrap() else { continue };
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            for activity in frame["activities"].as_array().unwrap() {
+                if activity["type"] == "typing" {
+                    typing = Some(activity.clone());
+                }
+                if activity["text"] == GREETING {
+                    return;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait).await.expect("the greeting again");
+    let typing = typing.expect("a typing indicator before the greeting");
+    assert_eq!(typing["from"]["id"], "bot");
+    let (_, page) = client.activities(&conversation, &token, None).await;
+    assert!(page["activities"].as_array().unwrap().iter().all(|a| a["type"] == "message"), "typing is not kept");
 
     // A proactive message through the address book arrives live.
     let address = server.bot.address_book().get("directline", "ana").await.unwrap().unwrap().address;

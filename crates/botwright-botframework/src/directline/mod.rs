@@ -15,9 +15,13 @@
 //! **Tokens** are HS256 JWTs bound to one conversation ([`token`]); every conversation request
 //! needs `Authorization: Bearer <token>` (the stream also takes it as `?t=`) for that
 //! conversation, else **403**. With a [`DirectLineConfig::secret`], `tokens/generate` and
-//! starting a conversation without a token need `Authorization: Bearer <secret>`; **without one
-//! (development mode) anyone who can reach the endpoint may generate tokens**: do not expose it
-//! to the internet like that.
+//! starting a conversation without a token need `Authorization: Bearer <secret>`, and the secret
+//! opens every conversation (as Direct Line's does: keep it on servers, give browsers tokens);
+//! **without one (development mode) anyone who can reach the endpoint may generate tokens**: do
+//! not expose it to the internet like that.
+//!
+//! Not served: attachments upload (`.../upload`), the streaming extensions (`streaming: true`),
+//! and CORS: mount the endpoint on the origin of the page that uses it.
 //!
 //! **Conversations** live in memory: at most [`DirectLineConfig::max_conversations`] (default
 //! 1,000; one more drops the conversation idle the longest), each with its last

@@ -87,9 +87,18 @@ impl RouteState {
         url
     }
 
+    /// Checks that the request may use conversation `id`: a token for it, or the secret (which
+    /// opens every conversation, as Direct Line's does).
     fn verify_for(&self, headers: &HeaderMap, id: &str) -> Result<TokenClaims, DirectLineError> {
         let token = bearer(headers).ok_or(TokenError::Missing)?;
+        if self.is_secret(token) {
+            return Ok(TokenClaims { conv: id.to_owned(), user: None, exp: 0, iat: 0, iss: String::new() });
+        }
         Ok(self.shared.key.verify_for(token, id)?)
+    }
+
+    fn is_secret(&self, given: &str) -> bool {
+        self.shared.config.secret.as_deref().is_some_and(|secret| same_secret(given, secret))
     }
 
     fn issue(&self, conversation_id: &str, user: Option<&str>) -> Result<String, DirectLineError> {
@@ -210,7 +219,7 @@ async fn refresh(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> An
 async fn start(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Answer {
     // A token opens its own conversation; the secret (or development mode) opens a new one.
     let given = bearer(&headers);
-    let is_secret = matches!((given, &state.shared.config.secret), (Some(g), Some(s)) if same_secret(g, s));
+    let is_secret = given.is_some_and(|g| state.is_secret(g));
     let (id, token, user) = match given {
         Some(token) if !is_secret => {
             // Development mode too refuses a token that is not valid, rather than quietly
@@ -239,15 +248,19 @@ async fn reconnect(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
-    state.verify_for(&headers, &id)?;
+    let claims = state.verify_for(&headers, &id)?;
     let watermark = watermark(query.as_deref())?;
     // The token proves the conversation was opened here: after a restart it opens again.
     let (_, opened) = state.shared.conversations.get_or_open(&id);
     if opened {
         tracing::info!(conversation = %id, "a client reconnected to a conversation not held: opened it again");
     }
-    let token = bearer(&headers).unwrap_or_default();
-    Ok(axum::Json(state.conversation_answer(&headers, &id, token, watermark)).into_response())
+    // A stream URL carries a token for this conversation, never the secret.
+    let token = match bearer(&headers) {
+        Some(given) if !state.is_secret(given) => given.to_owned(),
+        _ => state.issue(&id, claims.user.as_deref())?,
+    };
+    Ok(axum::Json(state.conversation_answer(&headers, &id, &token, watermark)).into_response())
 }
 
 fn page_answer(page: &Page) -> Value {
@@ -315,7 +328,9 @@ async fn open_stream(
 ) -> Answer {
     let token = query_param(query.as_deref(), "t").or_else(|| bearer(&headers).map(str::to_owned));
     let token = token.ok_or(TokenError::Missing)?;
-    state.shared.key.verify_for(&token, &id)?;
+    if !state.is_secret(&token) {
+        state.shared.key.verify_for(&token, &id)?;
+    }
     let watermark = watermark(query.as_deref())?;
     let conversation = state.shared.conversations.get(&id).ok_or(DirectLineError::UnknownConversation(id))?;
     Ok(upgrade.on_upgrade(move |socket| stream::run(socket, conversation, watermark)))

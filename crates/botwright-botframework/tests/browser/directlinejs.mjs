@@ -7,6 +7,8 @@
 //   SAY           the message to send (default "hi")
 //   EXPECT_REPLY  a bot message expected after it (required)
 //   BUTTON, EXPECT_AFTER_BUTTON  a suggested action to send and the answer (optional)
+//   EXPECT_TYPING  "1" when the bot sends a typing indicator (optional)
+//   EXPECT_CARD    the title of a hero card expected after the button (optional)
 import { createRequire } from 'node:module';
 import { need, run } from './chromium.mjs';
 
@@ -21,6 +23,8 @@ const say = process.env.SAY || 'hi';
 const expectReply = need('EXPECT_REPLY');
 const button = process.env.BUTTON || '';
 const expectAfterButton = button ? need('EXPECT_AFTER_BUTTON') : '';
+const expectTyping = process.env.EXPECT_TYPING === '1';
+const expectCard = process.env.EXPECT_CARD || '';
 
 function waitFor(observable, predicate, what, ms = 15000) {
   return new Promise((resolve, reject) => {
@@ -59,7 +63,17 @@ run('botframework-directlinejs', async () => {
     if (button) {
       await until((a) => (a.suggestedActions?.actions || []).some((x) => x.value === button), 'the button ' + button);
       await post(directLine, { type: 'message', from: user, text: button });
-      await until((a) => a.text === expectAfterButton, expectAfterButton);
+      const after = await until((a) => a.text === expectAfterButton, expectAfterButton);
+      if (expectCard && !(after.attachments || []).some((x) => x.content && x.content.title === expectCard)) {
+        throw new Error('no hero card ' + expectCard + ' in ' + JSON.stringify(after));
+      }
+    }
+    if (expectTyping) {
+      // Typing indicators are shown live, not kept: ask again now that the stream is surely open.
+      const before = received.length;
+      await post(directLine, { type: 'message', from: user, text: say });
+      await waitFor(directLine.activity$, (a) => a.text === expectReply, expectReply + ' (again)');
+      if (!received.slice(before).some((a) => a.type === 'typing')) throw new Error('no typing indicator on the stream');
     }
     // The same history over REST, after the reply's watermark: only what came later.
     const watermark = reply.id.split('|')[1];

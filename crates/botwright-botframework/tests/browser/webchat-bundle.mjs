@@ -29,6 +29,9 @@ run('botframework-webchat bundle', async () => {
     if (button) {
       await page.locator('.webchat__suggested-action', { hasText: button }).first().click(WAIT);
       await page.locator('.webchat__bubble__content', { hasText: expectAfterButton }).first().waitFor(WAIT);
+      if (process.env.EXPECT_CARD) {
+        await page.locator('.webchat__bubble__content', { hasText: process.env.EXPECT_CARD }).first().waitFor(WAIT);
+      }
     }
     const error = await page.evaluate(() => document.body.dataset.error);
     if (error) throw new Error(error);

@@ -8,6 +8,8 @@
 //   EXPECT_REPLY       a bot message expected after it (required)
 //   BUTTON             a suggested action to click (optional; skipped when empty)
 //   EXPECT_AFTER_BUTTON  the bot message expected after the click (required with BUTTON)
+//   EXPECT_TYPING      "1" when the bot sends a typing indicator before its reply (optional)
+//   EXPECT_CARD        the title of a hero card expected after the click (optional)
 //   SUBSCRIBE          a message that makes the bot list the user in GET /api/subscriptions
 //                      (optional, e.g. "subscribe" for `botwright serve`)
 //   NOTIFICATION       the proactive text to send (default "Proactive hello from the web hook")
@@ -22,6 +24,8 @@ const expectReply = need('EXPECT_REPLY');
 const button = process.env.BUTTON || '';
 const expectAfterButton = button ? need('EXPECT_AFTER_BUTTON') : '';
 const subscribe = process.env.SUBSCRIBE || '';
+const expectTyping = process.env.EXPECT_TYPING === '1';
+const expectCard = process.env.EXPECT_CARD || '';
 const notification = process.env.NOTIFICATION || 'Proactive hello from the web hook';
 const screenshot = process.env.SCREENSHOT || 'target/webchat.png';
 const WAIT = { timeout: 15000 };
@@ -34,13 +38,23 @@ run('web chat page', async () => {
     await page.fill('#name', name);
     await page.click('#join button[type=submit]');
     await page.locator('#compose').waitFor(WAIT);
+    await page.locator('#status', { hasText: 'WebSocket' }).waitFor(WAIT);
 
     const botSays = (text) => page.locator('#transcript li[data-role=bot] .text', { hasText: text }).first()
       .waitFor(WAIT);
+    // Notes whether the typing indicator ever shows (it hides again when the reply comes).
+    await page.evaluate(() => {
+      const typing = document.getElementById('typing');
+      new MutationObserver(() => { if (!typing.hidden) window.typingShown = true; })
+        .observe(typing, { attributes: true });
+    });
     await page.fill('#message', say);
     await page.press('#message', 'Enter');
     await page.locator('#transcript li[data-role=user] .text', { hasText: say }).first().waitFor(WAIT);
     await botSays(expectReply);
+    if (expectTyping && !(await page.evaluate(() => window.typingShown))) {
+      throw new Error('the typing indicator never showed');
+    }
 
     if (button) {
       const action = page.locator('#suggested button', { hasText: button });
@@ -48,6 +62,7 @@ run('web chat page', async () => {
       await action.click();
       await page.locator('#transcript li[data-role=user] .text', { hasText: button }).first().waitFor(WAIT);
       await botSays(expectAfterButton);
+      if (expectCard) await page.locator('#transcript .card h4', { hasText: expectCard }).first().waitFor(WAIT);
       if (await page.locator('#suggested').isVisible()) throw new Error('the suggested actions stayed after a click');
     }
     if (subscribe) {

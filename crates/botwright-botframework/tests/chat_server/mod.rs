@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use botwright::activity::{CardAction, HeroCard};
 use botwright::storage::MemoryStore;
 use botwright::{Address, Bot, Message, Prompt, Waterfall};
 use botwright_botframework::directline::{DirectLine, DirectLineConfig};
@@ -22,8 +23,10 @@ pub const GREETING: &str = "Hello! Commands: subscribe, locale en, locale es.";
 pub const QUESTION: &str = "Subscribe to notifications?";
 pub const SUBSCRIBED: &str = "subscription created";
 pub const DECLINED: &str = "maybe later";
+pub const CARD_TITLE: &str = "Subscribed";
 
-/// The test bot: a typing indicator and the greeting, then a confirm prompt (Yes / No buttons).
+/// The test bot: a typing indicator and the greeting, then a confirm prompt (Yes / No buttons);
+/// "Yes" is answered with a hero card.
 pub fn bot(directline: &DirectLine, store: Arc<MemoryStore>) -> Bot {
     Bot::builder()
         .store(store)
@@ -38,8 +41,14 @@ pub fn bot(directline: &DirectLine, store: Arc<MemoryStore>) -> Bot {
                     Ok(())
                 })
                 .step(|session, answer| async move {
-                    let text = if answer.confirmed() == Some(true) { SUBSCRIBED } else { DECLINED };
-                    session.end_dialog_with_message(text);
+                    if answer.confirmed() == Some(true) {
+                        let card = HeroCard::new(CARD_TITLE)
+                            .text("You will hear from this bot.")
+                            .button(CardAction::open_url("About", "https://example.com/about"));
+                        session.end_dialog_with_message(Message::new().text(SUBSCRIBED).hero_card(card));
+                    } else {
+                        session.end_dialog_with_message(DECLINED);
+                    }
                     Ok(())
                 }),
         )
