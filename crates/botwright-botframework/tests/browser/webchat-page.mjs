@@ -1,6 +1,7 @@
 // The built-in web chat page in headless Chromium: join with a name, type a message, see the
 // bot's answer, click a suggested action, receive a proactive message fired through the web hook
-// panel (POST /api/notify), and save a screenshot.
+// panel (POST /api/notify), save a screenshot; then reload (the conversation is picked up again)
+// and, with WebSockets refused, receive a proactive message by polling.
 //
 // Environment (defaults fit the Rust test server; set them for `botwright serve`):
 //   BASE_URL           the server, e.g. http://127.0.0.1:3978 (required)
@@ -91,6 +92,28 @@ run('web chat page', async () => {
     await mkdir(dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log('screenshot:', screenshot);
+
+    // A reload picks the conversation up again: the history, then the stream.
+    await page.reload();
+    await page.locator('#status', { hasText: 'WebSocket' }).waitFor(WAIT);
+    await botSays(notification);
+
+    // Without WebSockets (a proxy that refuses them), the page polls, and a proactive message
+    // still arrives; this one is fired straight at the web hook.
+    const polling = await page.context().newPage();
+    await polling.routeWebSocket(/\/stream/, (socket) => socket.close());
+    await polling.goto(base + '/');
+    await polling.locator('#status', { hasText: 'polling' }).waitFor(WAIT);
+    const subscribers = await (await fetch(base + '/api/subscriptions')).json();
+    const mine = subscribers.find((entry) => entry.userId === userId);
+    if (!mine) throw new Error('the user is not in GET /api/subscriptions');
+    const polled = notification + ' (polled)';
+    const response = await fetch(base + '/api/notify', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ address: mine.address, notification: polled }),
+    });
+    if (response.status !== 200) throw new Error('POST /api/notify answered ' + response.status);
+    await polling.locator('#transcript li[data-role=bot] .text', { hasText: polled }).first().waitFor(WAIT);
   } finally {
     await close();
   }
