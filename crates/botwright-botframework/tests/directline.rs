@@ -423,3 +423,38 @@ async fn a_proactive_message_after_a_restart_reopens_the_conversation() {
     let page = client.until(&conversation, &token, Some(&watermark), 1).await;
     assert_eq!(texts(&page), ["Welcome back"]);
 }
+
+#[tokio::test]
+async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again() {
+    let config = DirectLineConfig { max_conversations: 1, ..Default::default() };
+    let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
+    let client = Client::new(&server);
+    let (first, token, stream_url) = client.open("ana").await;
+    let (mut stream, _) = tokio_tungstenite::connect_async(stream_url).await.unwrap();
+    client.say(&first, &token, "ana", "hi").await;
+    next_text(&mut stream, GREETING).await;
+
+    // A second conversation takes the only place: the first one's stream closes.
+    client.open("bea").await;
+    assert_eq!(server.directline.conversation_count(), 1);
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.next().await {
+                None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stream of the dropped conversation stayed open");
+    let (status, _) = client.activities(&first, &token, None).await;
+    assert_eq!(status, 404);
+
+    // The client reconnects (as directlinejs does) and carries on, in an empty conversation.
+    let (status, reconnect) =
+        client.call(reqwest::Method::GET, &format!("/conversations/{first}"), Some(&token), None).await;
+    assert_eq!(status, 200, "{reconnect}");
+    let (mut stream, _) = tokio_tungstenite::connect_async(reconnect["streamUrl"].as_str().unwrap()).await.unwrap();
+    client.say(&first, &token, "ana", "hello again").await;
+    next_text(&mut stream, "hello again").await;
+}

@@ -3,7 +3,8 @@
 //! Each conversation keeps its last `max_history` activities (older ones are dropped: a client
 //! that asks for them gets the ones still held) and wakes its WebSocket streams when one is
 //! added. At most `max_conversations` are held; opening one more drops the conversation idle the
-//! longest.
+//! longest (preferring one without open streams) and closes its streams; a client that reconnects
+//! opens it again, empty.
 //!
 //! Watermarks are sequence numbers that only grow, also across restarts: a conversation's next
 //! number is the larger of the last one plus one and the current time in microseconds. A client
@@ -23,6 +24,8 @@ pub(crate) enum StreamEvent {
     Stored { seq: u64, activity: Arc<Value> },
     /// An activity shown live but not kept (typing).
     Ephemeral(Arc<Value>),
+    /// The conversation was dropped to make room: streams close, and clients reconnect.
+    Ended,
 }
 
 /// One conversation.
@@ -56,7 +59,8 @@ fn now_micros() -> u64 {
 
 impl Conversation {
     fn new(id: String, max_history: usize) -> Self {
-        let (events, _) = broadcast::channel(256);
+        // A stream that falls further behind catches up from the history.
+        let (events, _) = broadcast::channel(64);
         Conversation {
             id,
             history: Mutex::new(History::default()),
@@ -163,10 +167,14 @@ impl Conversations {
             return (conversation.clone(), false);
         }
         if all.len() >= self.max_conversations {
-            let idle = all.values().min_by_key(|c| c.last_active.load(Ordering::Relaxed)).map(|c| c.id.clone());
-            if let Some(idle) = idle {
-                tracing::info!(conversation = %idle, "too many Direct Line conversations: dropping the one idle longest");
-                all.remove(&idle);
+            // The one idle longest, among those nobody streams if there are such.
+            let idle = all
+                .values()
+                .min_by_key(|c| (c.events.receiver_count() > 0, c.last_active.load(Ordering::Relaxed)))
+                .map(|c| c.id.clone());
+            if let Some(dropped) = idle.and_then(|id| all.remove(&id)) {
+                tracing::info!(conversation = %dropped.id, "too many Direct Line conversations: dropped the one idle longest");
+                let _ = dropped.events.send(StreamEvent::Ended);
             }
         }
         let conversation = Arc::new(Conversation::new(id.to_owned(), self.max_history));
@@ -217,5 +225,17 @@ mod tests {
         assert_eq!(conversations.len(), 2);
         assert!(conversations.get("b").is_none());
         assert!(conversations.get("a").is_some());
+
+        // A streamed conversation is kept over an idler one; a dropped one ends its streams.
+        let (mut stream, _) = conversations.get("a").unwrap().subscribe(None);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        conversations.get("c").unwrap().since(None);
+        conversations.get_or_open("d");
+        assert!(conversations.get("a").is_some() && conversations.get("c").is_none());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let (_also_streamed, _) = conversations.get("d").unwrap().subscribe(None);
+        conversations.get_or_open("e");
+        assert!(conversations.get("a").is_none(), "all others are streamed or newer: the idlest goes");
+        assert!(matches!(stream.try_recv(), Ok(StreamEvent::Ended)));
     }
 }

@@ -24,7 +24,8 @@
 //! and CORS: mount the endpoint on the origin of the page that uses it.
 //!
 //! **Conversations** live in memory: at most [`DirectLineConfig::max_conversations`] (default
-//! 1,000; one more drops the conversation idle the longest), each with its last
+//! 1,000; one more drops the conversation idle the longest, preferring one nobody streams, and
+//! closes its streams; a client that reconnects opens it again, empty), each with its last
 //! [`DirectLineConfig::max_history`] activities (default 500). Unknown conversations get
 //! **404**, unusable activities **400**, bodies over [`DirectLineConfig::body_limit`] **413**;
 //! errors are JSON `{"error": {"code", "message"}}`.

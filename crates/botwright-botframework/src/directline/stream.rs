@@ -52,7 +52,10 @@ pub(super) async fn run(mut socket: WebSocket, conversation: Arc<Conversation>, 
                         seen = page.watermark.or(seen);
                         send_page(&mut socket, &page).await
                     }
-                    Err(RecvError::Closed) => false,
+                    Ok(StreamEvent::Ended) | Err(RecvError::Closed) => {
+                        let _ = socket.send(Message::Close(None)).await;
+                        false
+                    }
                 };
                 if !sent {
                     return;
