@@ -458,3 +458,19 @@ async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again
     client.say(&first, &token, "ana", "hello again").await;
     next_text(&mut stream, "hello again").await;
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refused_and_says_so() {
+    let key = b"the key of this test server, 32b".to_vec();
+    let config = DirectLineConfig { signing_key: Some(key.clone()), ..Default::default() };
+    let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
+    let client = Client::new(&server);
+    let (conversation, _, _) = client.open("ana").await;
+    let expired = TokenKey::new(&key).issue(&conversation, Some("ana"), Duration::ZERO).unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, error) = client.activities(&conversation, &expired, None).await;
+    assert_eq!(status, 403, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("expired"), "{error}");
+    let (status, _) = client.call(reqwest::Method::POST, "/tokens/refresh", Some(&expired), None).await;
+    assert_eq!(status, 403, "an expired token cannot be refreshed");
+}

@@ -29,7 +29,9 @@ async function directLine(method, path, body, token) {
 }
 
 async function startConversation(name) {
-  const userId = 'web-' + name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  // The same name is the same user (so that subscriptions follow a person across visits).
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const userId = 'web-' + (slug || Array.from(name, (c) => c.codePointAt(0).toString(36)).join('-'));
   const generated = await directLine('POST', '/tokens/generate', { user: { id: userId, name } });
   const started = await directLine('POST', '/conversations', undefined, generated.token);
   session = { name, userId, conversationId: started.conversationId, token: started.token, watermark: null };
