@@ -67,10 +67,13 @@ async fn node(script: &str, server: &ChatServer, extra: &[(&str, String)]) {
 #[tokio::test]
 async fn the_built_in_page_chats_clicks_and_receives_a_proactive_message() {
     require_tools(true);
-    let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
+    // One conversation at most, so that the script can see the page reconnect after its
+    // conversation is dropped.
+    let config = DirectLineConfig { max_conversations: 1, ..Default::default() };
+    let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let screenshot = target_dir().join("webchat.png");
     let _ = std::fs::remove_file(&screenshot);
-    node("webchat-page.mjs", &server, &[("SCREENSHOT", screenshot.display().to_string())]).await;
+    node("webchat-page.mjs", &server, &[("SCREENSHOT", screenshot.display().to_string()), ("EVICT", "1".into())]).await;
     assert!(screenshot.is_file(), "no screenshot at {}", screenshot.display());
     // The proactive message went through the bot, to the address it stored for the page's user.
     let entries = server.bot.address_book().all().await.unwrap();

@@ -81,11 +81,30 @@ function startPolling() {
     try {
       await poll(session.watermark);
     } catch (e) {
-      setStatus('connection lost: ' + e.message, false);
+      await recover(e);
     }
     if (pollTimer) pollTimer = setTimeout(tick, 1000);
   };
   pollTimer = setTimeout(tick, 0);
+}
+
+// The server no longer holds the conversation (404: it restarted, or dropped it to make room):
+// reconnecting opens it again. A token it no longer accepts (403: a restart with a new key):
+// a new conversation, under the same name.
+async function recover(error) {
+  if (error.status === 404 && await resumeConversation()) return;
+  if (error.status === 403 || error.status === 404) {
+    stopPolling();
+    try {
+      await startConversation(session.name);
+      note('(the server restarted: this is a new conversation)');
+    } catch (e) {
+      setStatus('connection lost: ' + e.message, false);
+      startPolling();
+    }
+    return;
+  }
+  setStatus('connection lost: ' + error.message, false);
 }
 
 function stopPolling() {
@@ -219,6 +238,10 @@ function showTyping() {
 function hideTyping() {
   clearTimeout(typingTimer);
   $('typing').hidden = true;
+}
+
+function note(text) {
+  $('transcript').appendChild(element('li', 'note', text));
 }
 
 function setStatus(text, live) {

@@ -15,6 +15,8 @@
 //                      (optional, e.g. "subscribe" for `botwright serve`)
 //   NOTIFICATION       the proactive text to send (default "Proactive hello from the web hook")
 //   SCREENSHOT         where to save the screenshot (default target/webchat.png)
+//   EVICT              "1" when the server holds one conversation only: checks the page reconnects
+//                      after its conversation is dropped (optional)
 import { launch, need, run } from './chromium.mjs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -114,6 +116,29 @@ run('web chat page', async () => {
     });
     if (response.status !== 200) throw new Error('POST /api/notify answered ' + response.status);
     await polling.locator('#transcript li[data-role=bot] .text', { hasText: polled }).first().waitFor(WAIT);
+
+    if (process.env.EVICT === '1') {
+      // The server holds one conversation: opening another drops ours and closes its stream. The
+      // page reconnects (the conversation opens again) and still gets proactive messages.
+      await page.evaluate(() => {
+        const status = document.getElementById('status');
+        window.statuses = [];
+        new MutationObserver(() => window.statuses.push(status.textContent))
+          .observe(status, { childList: true, characterData: true, subtree: true });
+      });
+      const { token } = await (await fetch(base + '/v3/directline/tokens/generate', { method: 'POST' })).json();
+      await fetch(base + '/v3/directline/conversations', { method: 'POST', headers: { Authorization: 'Bearer ' + token } });
+      // The stream closed (the page polled), then it is back on a WebSocket.
+      await page.waitForFunction(() => window.statuses.some((s) => s.includes('polling'))
+        && window.statuses[window.statuses.length - 1].includes('WebSocket'), null, WAIT);
+      const again = notification + ' (after a reconnect)';
+      const response = await fetch(base + '/api/notify', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ address: mine.address, notification: again }),
+      });
+      if (response.status !== 200) throw new Error('POST /api/notify answered ' + response.status);
+      await botSays(again);
+    }
   } finally {
     await close();
   }
