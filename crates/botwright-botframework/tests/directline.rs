@@ -364,6 +364,10 @@ async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
     // Without `from`, the sender is the token's user; a token without a user needs `from`.
     let response = post(br#"{"type":"message","text":"who am I"}"#.to_vec().into()).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    // A token made for ana speaks as ana only, whatever `from` says.
+    let response = post(br#"{"type":"message","text":"I am bea","from":{"id":"bea"}}"#.to_vec().into()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(server.bot.address_book().get("directline", "bea").await.unwrap().is_none(), "bea's address was not taken");
     let (status, anonymous) = client.call(reqwest::Method::POST, "/conversations", None, None).await;
     assert_eq!(status, 201, "development mode starts a conversation without a token: {anonymous}");
     let (status, error) = client
@@ -388,6 +392,8 @@ async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
     let page = client.until(&conversation, &token, None, 4).await;
     assert_eq!(page["activities"][0]["from"]["id"], "ana");
     assert_eq!(texts(&page)[..2], ["who am I", GREETING]);
+    let impostor = page["activities"].as_array().unwrap().iter().find(|a| a["text"] == "I am bea").unwrap();
+    assert_eq!(impostor["from"]["id"], "ana");
     assert!(texts(&page).contains(&"still here"));
 }
 

@@ -20,6 +20,10 @@
 //! **without one (development mode) anyone who can reach the endpoint may generate tokens**: do
 //! not expose it to the internet like that.
 //!
+//! A token generated for a user (`{"user": {"id"}}`) speaks as that user: an activity's
+//! `from.id` is replaced by the token's user. Generate tokens on the server, with the secret, for
+//! users you authenticated; in development mode anyone may claim any user id.
+//!
 //! Not served: attachments upload (`.../upload`), the streaming extensions (`streaming: true`),
 //! and CORS: mount the endpoint on the origin of the page that uses it.
 //!

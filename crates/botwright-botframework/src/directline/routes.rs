@@ -289,9 +289,17 @@ async fn post_activity(State(state): State<Arc<RouteState>>, Path(id): Path<Stri
         state.shared.conversations.get(&id).ok_or_else(|| DirectLineError::UnknownConversation(id.clone()))?;
     let bytes = state.read_body(request).await?;
     let mut activity = parse_activity(&bytes).map_err(DirectLineError::BadRequest)?;
-    match (&activity.from, claims.user) {
-        (Some(from), _) if !from.id.is_empty() => {}
-        (_, Some(user)) => activity.from = Some(ChannelAccount::new(user)),
+    // A token made for a user speaks as that user only (else one could overwrite another user's
+    // address in the bot's address book); a token without one takes the activity's `from`.
+    match (&mut activity.from, claims.user) {
+        (Some(from), Some(user)) => {
+            if from.id != user {
+                tracing::debug!(from = %from.id, %user, "a Direct Line activity's sender replaced by the token's user");
+                from.id = user;
+            }
+        }
+        (None, Some(user)) => activity.from = Some(ChannelAccount::new(user)),
+        (Some(from), None) if !from.id.is_empty() => {}
         _ => return Err(DirectLineError::BadRequest("the activity has no `from` with an `id`".into())),
     }
     activity.timestamp = Some(now());
