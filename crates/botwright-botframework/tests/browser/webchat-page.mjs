@@ -1,6 +1,6 @@
 // The built-in web chat page in headless Chromium: join with a name, type a message, see the
 // bot's answer, click a suggested action, receive a proactive message fired through the web hook
-// panel (POST /api/notify), save a screenshot; then reload (the conversation is picked up again)
+// panel (POST /api/notify), run a standup from the panel and read its report, save a screenshot; then reload (the conversation is picked up again)
 // and, with WebSockets refused, receive a proactive message by polling.
 //
 // Environment (defaults fit the Rust test server; set them for `botwright serve`):
@@ -14,6 +14,7 @@
 //   SUBSCRIBE          a message that makes the bot list the user in GET /api/subscriptions
 //                      (optional, e.g. "subscribe" for `botwright serve`)
 //   NOTIFICATION       the proactive text to send (default "Proactive hello from the web hook")
+//   STANDUP            "0" to skip the standup (POST /api/standup, GET /api/standup/{id}) (default on)
 //   SCREENSHOT         where to save the screenshot (default target/webchat.png)
 //   EVICT              "1" when the server holds one conversation only: checks the page reconnects
 //                      after its conversation is dropped (optional)
@@ -31,6 +32,10 @@ const expectTyping = process.env.EXPECT_TYPING === '1';
 const expectCard = process.env.EXPECT_CARD || '';
 const notification = process.env.NOTIFICATION || 'Proactive hello from the web hook';
 const screenshot = process.env.SCREENSHOT || 'target/webchat.png';
+// The sample's standup texts (SAMPLE.md); STANDUP=0 skips the standup.
+const standup = process.env.STANDUP !== '0';
+const STANDUP_QUESTION = 'What is your status for today?';
+const STANDUP_THANKS = 'Got it... Thanks!';
 const WAIT = { timeout: 15000 };
 
 run('web chat page', async () => {
@@ -89,6 +94,20 @@ run('web chat page', async () => {
     await botSays(notification);
     if (!(await page.locator('#status', { hasText: 'WebSocket' }).count())) {
       throw new Error('the page did not receive over the WebSocket: ' + await page.textContent('#status'));
+    }
+
+    if (standup) {
+      // The panel's standup: every subscriber (this user among them) is asked; the answer given
+      // in the chat shows in the report.
+      await page.fill('#report-id', 'report-' + Date.now());
+      await page.click('#standup');
+      await page.locator('#hook-result', { hasText: 'POST /api/standup → 200' }).waitFor(WAIT);
+      await page.locator('#transcript li[data-role=bot] .text', { hasText: STANDUP_QUESTION }).last().waitFor(WAIT);
+      await page.fill('#message', 'All green');
+      await page.press('#message', 'Enter');
+      await page.locator('#transcript li[data-role=bot] .text', { hasText: STANDUP_THANKS }).last().waitFor(WAIT);
+      await page.click('#report');
+      await page.locator('#hook-result', { hasText: '"All green"' }).waitFor(WAIT);
     }
 
     await mkdir(dirname(screenshot), { recursive: true });
