@@ -81,11 +81,12 @@ run('web chat page', async () => {
 
     // The web hook panel: pick this user among the subscribers and notify them.
     const userId = await page.evaluate(() => JSON.parse(localStorage.getItem('botwright-webchat')).userId);
-    await page.waitForFunction(async (id) => {
-      document.getElementById('refresh').click();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      return [...document.querySelectorAll('#subscribers option')].some((o) => o.value === id);
-    }, userId, WAIT);
+    const option = page.locator(`#subscribers option[value="${userId}"]`);
+    for (const deadline = Date.now() + WAIT.timeout; !(await option.count());) {
+      if (Date.now() > deadline) throw new Error(userId + ' is not among the subscribers in the panel');
+      await page.click('#refresh');
+      await page.waitForTimeout(200);
+    }
     await page.selectOption('#subscribers', userId);
     await page.fill('#msg-id', '');
     await page.fill('#notification', notification);
