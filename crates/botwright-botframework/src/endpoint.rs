@@ -147,7 +147,7 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
 }
 
 /// Reads an activity, saying precisely what is wrong when the body is not one.
-fn parse_activity(bytes: &[u8]) -> Result<Activity, String> {
+pub(crate) fn parse_activity(bytes: &[u8]) -> Result<Activity, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
     let kind = match &value {
         Value::Object(map) => map.get("type"),

@@ -43,6 +43,12 @@
 //! }
 //! ```
 //!
+//! ## Direct Line and web chat
+//!
+//! [`directline::DirectLine`] serves Direct Line 3.0 from the bot itself, with
+//! [`directline::DirectLineChannel`] for its replies; [`webchat::webchat_router`] serves a chat
+//! page at `GET /` that uses it.
+//!
 //! ## TLS
 //!
 //! Outbound HTTPS uses rustls with the `ring` provider, installed as the process default unless
@@ -54,16 +60,20 @@ mod bot;
 pub mod channel;
 pub mod config;
 pub mod connector;
+pub mod directline;
 pub mod endpoint;
 pub mod handler;
 pub mod token;
 mod transport;
 pub mod trust;
+pub mod webchat;
 
 pub use adapter::BotFramework;
 pub use channel::BotFrameworkChannel;
 pub use config::{BotFrameworkConfig, ConfigError};
 pub use connector::{ConnectorClient, ConnectorError};
+pub use directline::{DirectLine, DirectLineChannel, DirectLineConfig};
 pub use handler::{ActivityHandler, HandlerError, HandlerResponse, InvokeResponse};
 pub use token::{AppCredentials, TokenError};
 pub use trust::TrustedHosts;
+pub use webchat::{WebChatOptions, webchat_router};
