@@ -5,7 +5,10 @@ use crate::store::Store;
 use anyhow::{Context, bail};
 use botwright::Bot;
 use botwright::proactive::RateLimits;
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright::storage::{Precondition, Storage, StorageError};
+use botwright_botframework::{
+    BotFramework, BotFrameworkConfig, DirectLine, DirectLineConfig, WebChatOptions, webchat_router,
+};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +44,10 @@ pub struct ServeArgs {
     /// at once what the previous one had claimed.
     #[arg(long, env = "BOTWRIGHT_INSTANCE_ID")]
     pub instance_id: Option<String>,
+    /// A secret the embedded Direct Line endpoint requires to open conversations (unset:
+    /// anyone who reaches the server may chat, as in development).
+    #[arg(long, env = "BOTWRIGHT_DIRECTLINE_SECRET")]
+    pub directline_secret: Option<String>,
 }
 
 fn default_instance_id(port: u16) -> String {
@@ -77,12 +84,20 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
     let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
+    let signing_key =
+        directline_key(store.storage().as_ref()).await.context("cannot read the Direct Line signing key")?;
+    let directline = DirectLine::new(DirectLineConfig {
+        secret: args.directline_secret.clone(),
+        signing_key: Some(signing_key),
+        ..DirectLineConfig::default()
+    });
     let rate_limits = args.rate_limits;
     let max_in_flight = args.max_in_flight.max(1);
     let instance_id = args.instance_id.clone().unwrap_or_else(|| default_instance_id(args.port));
     let bot = store
         .apply(sample::bot(localizer))
         .default_channel(Arc::new(framework.channel()))
+        .channel(botwright_botframework::directline::CHANNEL_ID, directline.channel())
         .configure_proactive(|p| {
             p.max_in_flight = max_in_flight;
             p.instance_id = instance_id;
@@ -93,8 +108,36 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .build();
     let hooks =
         hooks::Hooks { bot: bot.clone(), token: args.webhook_token.clone(), notify_timeout: args.notify_timeout };
-    let router = axum::Router::new().merge(framework.router(bot.clone())).merge(hooks::router(hooks));
+    let router = axum::Router::new()
+        .merge(framework.router(bot.clone()))
+        .merge(directline.router(bot.clone()))
+        .merge(webchat_router(&WebChatOptions::default().sample_panel(true)))
+        .merge(hooks::router(hooks));
     Ok(Server { bot, router })
+}
+
+/// The key Direct Line tokens are signed with, made once and kept in the store, so that web chat
+/// conversations outlive a restart of the bot.
+async fn directline_key(storage: &dyn Storage) -> Result<Vec<u8>, StorageError> {
+    const KEY: &str = "directline/signing-key";
+    loop {
+        if let Some(doc) = storage.read(KEY).await? {
+            let hex: String = serde_json::from_str(&doc.json)
+                .map_err(|e| StorageError::Corrupt { key: KEY.into(), reason: e.to_string() })?;
+            return (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|e| StorageError::Corrupt { key: KEY.into(), reason: e.to_string() });
+        }
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        match storage.write(KEY, &serde_json::to_string(&hex).unwrap_or_default(), Precondition::Absent).await {
+            Ok(_) => return Ok(key.to_vec()),
+            // Another instance made one first: use theirs.
+            Err(StorageError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Runs `serve` until Ctrl-C or SIGTERM.

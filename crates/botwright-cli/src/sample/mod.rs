@@ -11,15 +11,23 @@
 pub mod hooks;
 pub mod records;
 
+use botwright::activity::CardAction;
 use botwright::bot::BotBuilder;
 use botwright::dialog::DialogResult;
 use botwright::error::BoxError;
 use botwright::locale::{LocaleError, Localizer};
-use botwright::{Bot, Prompt, Session, Waterfall};
+use botwright::{Bot, Message, Prompt, Session, Waterfall};
 use serde_json::{Value, json};
 
 /// What the bot says to someone it has not met, and to anything it does not understand.
 pub const GREETING: &str = "Hello! Commands: subscribe, locale en, locale es.";
+/// The greeting, with its commands as buttons (channels without buttons show the text alone).
+fn greeting() -> Message {
+    Message::new()
+        .text(GREETING)
+        .suggested_actions(["subscribe", "locale en", "locale es"].map(|c| CardAction::im_back(c, c)))
+}
+
 /// The standup question.
 pub const STANDUP_QUESTION: &str = "What is your status for today?";
 /// The answer to a standup status.
@@ -52,7 +60,7 @@ async fn root(session: Session) -> Result<(), BoxError> {
     let mut greeted = false;
     if !session.user_data().get::<bool>("seen").unwrap_or(false) {
         session.user_data().set("seen", true);
-        session.send(GREETING);
+        session.send(greeting());
         greeted = true;
     }
     let command = session.message().text().trim().to_lowercase();
@@ -66,7 +74,7 @@ async fn root(session: Session) -> Result<(), BoxError> {
             session.set_preferred_locale(locale);
             session.send(format!("locale set to {locale}"));
         }
-        _ if !greeted => session.send(GREETING),
+        _ if !greeted => session.send(greeting()),
         _ => {}
     }
     session.end_dialog();
