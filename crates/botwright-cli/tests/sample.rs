@@ -267,3 +267,20 @@ fn listening_beyond_loopback_without_a_token_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("without a web hook token"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let mut server = Server::start("memory", &[]);
+    let pid = server.child.id().to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
