@@ -103,6 +103,8 @@ pub async fn run(
                 handoff = Handoff::Queued;
                 first = 1;
             }
+            // A bot that ignores `"wait": false` delivered it already: do not send it twice.
+            Ok(r) if r.status().is_success() => first = 1,
             Ok(r) => {
                 let status = r.status();
                 let body = r.text().await.unwrap_or_default();
