@@ -96,6 +96,8 @@ preface=$out/preface.md
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),"\
        "$(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r), shared with other work;"\
        "$(rustc --version | cut -d' ' -f1-2), Node $(node --version), botbuilder 3.30.0, express 4.22.3."
+  echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg) (other builds share the machine; compare"\
+       "figures within one scenario, whose bots ran in alternation)."
   if [ "$(nproc)" = 2 ]; then
     echo "The generator ran on core 0 and each bot on core 1 (\`taskset\`)."
   fi
