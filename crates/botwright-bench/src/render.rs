@@ -179,26 +179,43 @@ fn find<'a>(records: &'a [Record], scenario: &str, label: &str) -> Option<&'a Lo
 pub fn checks(records: &[Record], memory: &str, sqlite: &str) -> Vec<Check> {
     let mut out = Vec::new();
     let echo = (find(records, "echo", memory), find(records, "echo", CEILING), find(records, "echo", V3));
-    out.push(match echo {
-        (Some(b), Some(c), Some(v)) => Check {
-            target: "echo turns/s at 64 users ≥ 1/2 of the ceiling and ≥ 50× v3".into(),
+    out.push(match (echo.0, echo.1) {
+        (Some(b), Some(c)) => Check {
+            target: "echo turns/s at 64 users ≥ 1/2 of the ceiling".into(),
             measured: format!(
-                "{:.2}× the ceiling, {:.0}× v3",
-                b.turns_per_s / c.turns_per_s,
-                b.turns_per_s / v.turns_per_s.max(f64::MIN_POSITIVE)
+                "{:.0} vs {:.0} turns/s ({:.2}×)",
+                b.turns_per_s,
+                c.turns_per_s,
+                b.turns_per_s / c.turns_per_s
             ),
-            met: Some(b.turns_per_s * 2.0 >= c.turns_per_s && b.turns_per_s >= 50.0 * v.turns_per_s),
+            met: Some(b.turns_per_s * 2.0 >= c.turns_per_s),
         },
-        _ => Check { target: "echo turns/s vs ceiling and v3".into(), measured: "not measured".into(), met: None },
+        _ => Check { target: "echo turns/s vs the ceiling".into(), measured: "not measured".into(), met: None },
+    });
+    out.push(match (echo.0, echo.1, echo.2) {
+        (Some(b), c, Some(v)) => Check {
+            target: "echo turns/s at 64 users ≥ 50× v3".into(),
+            measured: format!(
+                "{:.0}× v3 (the ceiling: {})",
+                b.turns_per_s / v.turns_per_s.max(f64::MIN_POSITIVE),
+                c.map_or("not measured".into(), |c| format!(
+                    "{:.0}×",
+                    c.turns_per_s / v.turns_per_s.max(f64::MIN_POSITIVE)
+                ))
+            ),
+            met: Some(b.turns_per_s >= 50.0 * v.turns_per_s),
+        },
+        _ => Check { target: "echo turns/s vs v3".into(), measured: "not measured".into(), met: None },
     });
     out.push(match (echo.0, echo.2) {
         (Some(b), Some(v)) => Check {
             target: "p99 echo latency ≤ 1/50 of v3's".into(),
             measured: format!(
-                "{:.2} ms vs {:.1} ms (1/{:.0})",
+                "{:.2} ms vs {:.1} ms (1/{:.0}; the ceiling: {})",
                 b.latency.p99_ms,
                 v.latency.p99_ms,
-                v.latency.p99_ms / b.latency.p99_ms.max(0.001)
+                v.latency.p99_ms / b.latency.p99_ms.max(0.001),
+                echo.1.map_or("not measured".into(), |c| format!("{:.2} ms", c.latency.p99_ms))
             ),
             met: Some(b.latency.p99_ms * 50.0 <= v.latency.p99_ms),
         },
