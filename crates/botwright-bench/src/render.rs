@@ -307,6 +307,46 @@ mod tests {
         assert!(appended.starts_with("# B\n\n") && appended.ends_with(&format!("{BEGIN}\nx\n{END}\n")));
     }
 
+    fn load(scenario: &str, label: &str, turns_per_s: f64, p99_ms: f64, peak_kib: u64) -> Record {
+        Record::Load(LoadRecord {
+            scenario: scenario.into(),
+            label: label.into(),
+            command: String::new(),
+            workload: "echo".into(),
+            rounds: 1,
+            users: 64,
+            conversations: 64,
+            turns: 1000,
+            elapsed_s: 1.0,
+            turns_per_s,
+            latency: crate::latency::LatencySummary { p99_ms, ..Default::default() },
+            errors: crate::load::Errors::default(),
+            other_activities: 0,
+            bot: Some(crate::process::Usage { cpu_seconds: 1.0, peak_rss_kib: peak_kib }),
+            generator_cpu_s: 1.0,
+        })
+    }
+
+    #[test]
+    fn targets_are_checked_against_the_right_rows() {
+        let records = vec![
+            load("echo", CEILING, 20_000.0, 4.0, 12_000),
+            load("echo", "bw", 12_000.0, 5.0, 14_000),
+            load("echo", V3, 250.0, 270.0, 150_000),
+            load("waterfall", CEILING, 10_000.0, 5.0, 12_000),
+            load("waterfall", "bw-sql", 2_000.0, 9.0, 18_000),
+            load("waterfall-10k", "bw", 5_000.0, 60.0, 19_000),
+            load("waterfall-10k", V3, 500.0, 300.0, 200_000),
+        ];
+        let checks = checks(&records, "bw", "bw-sql");
+        let met: Vec<Option<bool>> = checks.iter().map(|c| c.met).collect();
+        // 0.6× the ceiling (met); 48× v3 (missed); p99 1/54 (met); waterfall 0.2× (missed);
+        // memory 1/10.5 (met); no proactive results.
+        assert_eq!(met, vec![Some(true), Some(false), Some(true), Some(false), Some(true), None, None]);
+        assert!(checks_table(&checks).contains("| **no** |"));
+        assert!(tables(&records).contains("| bw | 12000 | 0.60× | 48× |"));
+    }
+
     #[test]
     fn ratios_read_well() {
         assert_eq!(ratio(50.0, 100.0), "0.50×");
