@@ -29,6 +29,7 @@ cargo build --release --locked -p botwright-bench -p botwright-cli --bins
 echo "== installing the Bot Builder v3 reference (npm ci)" >&2
 (cd bench/peers/botbuilder-v3 && npm ci --no-audit --no-fund --loglevel=error)
 
+ready=$(date +%s)
 r=target/release
 v3="node bench/peers/botbuilder-v3/bot.js"
 ceiling_echo="ceiling=$r/bench-ceiling --workload echo"
@@ -67,7 +68,7 @@ if [ "$quick" = 1 ]; then
   # Under faults, waited notifications have a deadline (a timing matter), and v3 does not retry: report only.
   bench proactive --messages 500 --rate-limited 0.1 --server-error 0.05 --scenario proactive-faults \
     --bot "$serve_sql" --bot "$v3_sample"
-  echo "== quick run done in $(( $(date +%s) - started )) s (results: $results)" >&2
+  echo "== quick run done: $(( $(date +%s) - ready )) s of runs after $(( ready - started )) s of build and install (results: $results)" >&2
   exit 0
 fi
 
@@ -110,4 +111,4 @@ preface=$out/preface.md
   echo '```'
 } > "$preface"
 "$r/botwright-bench" render --results "$results" --preface "$preface" --into BENCHMARKS.md
-echo "== full run done in $(( $(date +%s) - started )) s; BENCHMARKS.md updated (results: $results)" >&2
+echo "== full run done: $(( $(date +%s) - ready )) s of runs after $(( ready - started )) s of build and install; BENCHMARKS.md updated (results: $results)" >&2
