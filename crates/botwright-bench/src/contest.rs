@@ -1,0 +1,246 @@
+//! Contests: the same scenario against several bot commands, in alternation (A, B, A, B, ...),
+//! each round with a fresh connector stand-in and a freshly started bot process.
+
+use crate::connector::{self, Connector, Faults};
+use crate::latency::Latencies;
+use crate::load::{self, Errors, LoadConfig};
+use crate::proactive::{self, ProactiveConfig};
+use crate::process::{self, BotProcess, Usage};
+use crate::record::{LoadRecord, ProactiveRecord, Record};
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+
+/// A bot command under test, with a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contender {
+    /// A short name (e.g. `botwright-memory`, `botbuilder-v3`, `ceiling`).
+    pub label: String,
+    /// A shell command line (`{port}` and `{tmp}` are replaced; `PORT` is set).
+    pub command: String,
+}
+
+impl std::str::FromStr for Contender {
+    type Err = String;
+
+    /// Reads `label=command`, or a bare command (labelled by its first word).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("an empty bot command".into());
+        }
+        match s.split_once('=') {
+            Some((label, command)) if !label.contains(' ') && !command.trim().is_empty() => {
+                Ok(Contender { label: label.to_string(), command: command.trim().to_string() })
+            }
+            _ => {
+                let first = s.split_whitespace().next().unwrap_or(s);
+                let label = first.rsplit('/').next().unwrap_or(first).to_string();
+                Ok(Contender { label, command: s.to_string() })
+            }
+        }
+    }
+}
+
+/// Settings every contest shares.
+#[derive(Debug, Clone)]
+pub struct ContestConfig {
+    /// The scenario's name in the results.
+    pub scenario: String,
+    /// Rounds per contender.
+    pub rounds: u32,
+    /// The core to pin bots to (on 2-core machines).
+    pub bot_core: Option<usize>,
+    /// Where bots' scratch directories (`{tmp}`) and logs go.
+    pub scratch: PathBuf,
+}
+
+fn generator_cpu(ticks: f64) -> f64 {
+    process::usage("self", ticks).map_or(0.0, |u| u.cpu_seconds)
+}
+
+struct Running {
+    process: BotProcess,
+    service_url: String,
+    server: tokio::task::JoinHandle<()>,
+    cpu_before: f64,
+}
+
+async fn launch(
+    contender: &Contender,
+    config: &ContestConfig,
+    round: u32,
+    connector: &std::sync::Arc<Connector>,
+    ticks: f64,
+) -> anyhow::Result<Running> {
+    let dir = config.scratch.join(format!("{}-{}-{round}", config.scenario, contender.label));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (service_url, server) = connector::start(connector.clone()).await.context("cannot start the connector")?;
+    let log = dir.join("bot.log");
+    let process = BotProcess::start(&contender.command, config.bot_core, &dir, Some(&log))
+        .await
+        .with_context(|| format!("{} did not start (log: {})", contender.label, log.display()))?;
+    let cpu_before = process.usage(ticks).map_or(0.0, |u| u.cpu_seconds);
+    Ok(Running { process, service_url, server, cpu_before })
+}
+
+async fn finish(mut running: Running, label: &str, ticks: f64) -> anyhow::Result<Option<Usage>> {
+    let alive = running.process.is_running();
+    let usage = running
+        .process
+        .usage(ticks)
+        .map(|u| Usage { cpu_seconds: u.cpu_seconds - running.cpu_before, peak_rss_kib: u.peak_rss_kib });
+    running.process.stop().await;
+    running.server.abort();
+    if !alive {
+        bail!("{label} exited during the run");
+    }
+    Ok(usage)
+}
+
+#[derive(Default)]
+struct LoadTotals {
+    rounds: u32,
+    turns: u64,
+    elapsed_s: f64,
+    latencies: Latencies,
+    errors: Errors,
+    other: u64,
+    bot: Option<Usage>,
+    generator_cpu_s: f64,
+}
+
+/// Runs `load` against every contender, `config.rounds` times in alternation.
+pub async fn load_contest(
+    contenders: &[Contender],
+    load: &LoadConfig,
+    config: &ContestConfig,
+) -> anyhow::Result<Vec<Record>> {
+    let ticks = process::clock_ticks();
+    let mut totals: Vec<LoadTotals> = contenders.iter().map(|_| LoadTotals::default()).collect();
+    for round in 0..config.rounds {
+        for (contender, total) in contenders.iter().zip(totals.iter_mut()) {
+            let connector = Connector::new(load.conversations_used(), 0, Faults::default());
+            let running = launch(contender, config, round, &connector, ticks).await?;
+            let url = running.process.url();
+            let service_url = running.service_url.clone();
+            let cpu = generator_cpu(ticks);
+            let tag = format!("{}{round}", contender.label);
+            let outcome = load::run(load.clone(), &url, connector, &service_url, &tag).await;
+            let generator = generator_cpu(ticks) - cpu;
+            let usage = finish(running, &contender.label, ticks).await?;
+            eprintln!(
+                "{:>10} round {round} {:<20} {:>9.0} turns/s  p50 {:>8.2} ms  p99 {:>8.2} ms  failed {} dup {}",
+                config.scenario,
+                contender.label,
+                outcome.turns_per_second(),
+                outcome.latencies.summary().p50_ms,
+                outcome.latencies.summary().p99_ms,
+                outcome.errors.failed_turns(),
+                outcome.errors.duplicates,
+            );
+            total.rounds += 1;
+            total.turns += outcome.turns;
+            total.elapsed_s += outcome.elapsed.as_secs_f64();
+            total.latencies.merge(&outcome.latencies);
+            let e = &mut total.errors;
+            e.no_reply += outcome.errors.no_reply;
+            e.http += outcome.errors.http;
+            e.duplicates += outcome.errors.duplicates;
+            e.late += outcome.errors.late;
+            e.unexpected += outcome.errors.unexpected;
+            total.other += outcome.other_activities;
+            total.generator_cpu_s += generator;
+            if let Some(u) = usage {
+                let b = total.bot.get_or_insert_with(Usage::default);
+                b.cpu_seconds += u.cpu_seconds;
+                b.peak_rss_kib = b.peak_rss_kib.max(u.peak_rss_kib);
+            }
+        }
+    }
+    Ok(contenders
+        .iter()
+        .zip(totals)
+        .map(|(c, t)| {
+            Record::Load(LoadRecord {
+                scenario: config.scenario.clone(),
+                label: c.label.clone(),
+                command: c.command.clone(),
+                workload: load.workload.name().to_string(),
+                rounds: t.rounds,
+                users: load.users,
+                conversations: load.conversations_used(),
+                turns: t.turns,
+                elapsed_s: t.elapsed_s,
+                turns_per_s: if t.elapsed_s > 0.0 { t.turns as f64 / t.elapsed_s } else { 0.0 },
+                latency: t.latencies.summary(),
+                errors: t.errors,
+                other_activities: t.other,
+                bot: t.bot,
+                generator_cpu_s: t.generator_cpu_s,
+            })
+        })
+        .collect())
+}
+
+/// Runs a proactive fan-out against every contender, once each (in order).
+pub async fn proactive_contest(
+    contenders: &[Contender],
+    proactive: &ProactiveConfig,
+    faults: Faults,
+    config: &ContestConfig,
+) -> anyhow::Result<Vec<Record>> {
+    let ticks = process::clock_ticks();
+    let mut records = Vec::new();
+    for round in 0..config.rounds {
+        for contender in contenders {
+            let connector = Connector::new(0, proactive.messages, faults);
+            let running = launch(contender, config, round, &connector, ticks).await?;
+            let url = running.process.url();
+            let service_url = running.service_url.clone();
+            let cpu = generator_cpu(ticks);
+            let tag = format!("{}{round}", contender.label);
+            let outcome = proactive::run(proactive, &url, connector, &service_url, &tag).await;
+            let generator = generator_cpu(ticks) - cpu;
+            let usage = finish(running, &contender.label, ticks).await?;
+            eprintln!(
+                "{:>10} round {round} {:<20} {:>9.0} deliveries/s  last after {:.2} s  delivered {}/{} dup {} ({:?})",
+                config.scenario,
+                contender.label,
+                outcome.deliveries_per_s,
+                outcome.time_to_last_s,
+                outcome.delivered,
+                outcome.messages,
+                outcome.duplicates,
+                outcome.handoff,
+            );
+            records.push(Record::Proactive(ProactiveRecord {
+                scenario: config.scenario.clone(),
+                label: contender.label.clone(),
+                command: contender.command.clone(),
+                rate_limited: faults.rate_limited,
+                server_error: faults.server_error,
+                outcome,
+                bot: usage,
+                generator_cpu_s: generator,
+            }));
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contenders_are_label_equals_command_or_a_bare_command() {
+        let c: Contender = "v3=node bot.js".parse().unwrap();
+        assert_eq!((c.label.as_str(), c.command.as_str()), ("v3", "node bot.js"));
+        let c: Contender = "target/release/bench-bot --workload echo".parse().unwrap();
+        assert_eq!(c.label, "bench-bot");
+        let c: Contender = "env A=b node x.js".parse().unwrap();
+        assert_eq!(c.label, "env");
+        assert!("  ".parse::<Contender>().is_err());
+    }
+}
