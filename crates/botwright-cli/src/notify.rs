@@ -52,6 +52,10 @@ pub struct NotifyArgs {
     /// Print the summary as JSON (and no progress bar).
     #[arg(long)]
     pub json: bool,
+    /// Outgoing rate limits: `default` stays inside the Bot Framework's documented limits (50
+    /// per second per service URL); `off` for local channels.
+    #[arg(long, value_enum, default_value_t = crate::serve::RateLimitChoice::Default)]
+    pub rate_limits: crate::serve::RateLimitChoice,
 }
 
 /// Reads addresses from a JSON Lines or CSV file.
@@ -137,11 +141,20 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
     };
     let framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.storage())?;
     let policy = RetryPolicy { max_attempts: args.max_attempts.max(1), ..RetryPolicy::default() };
+    let unlimited = args.rate_limits == crate::serve::RateLimitChoice::Off;
+    let concurrency = args.concurrency.max(1);
     let bot = store
         .apply(botwright::Bot::builder())
         .default_channel(Arc::new(framework.channel()))
         .retry_policy(policy)
+        .configure_proactive(|p| {
+            p.max_in_flight = concurrency;
+            if unlimited {
+                p.rate_limits = botwright::proactive::RateLimits::unlimited();
+            }
+        })
         .build();
+    bot.start().await;
 
     let total = addresses.len() as u64;
     let progress = if args.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -33,6 +33,8 @@ async fn ten_thousand_addresses_one_refusing() {
             "--text",
             "Maintenance tonight",
             "--json",
+            "--rate-limits",
+            "off",
         ])
         .env("RUST_LOG", "error")
         .output()
