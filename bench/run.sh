@@ -38,6 +38,8 @@ bw_echo_mem="botwright-memory=$r/bench-bot --workload echo --store memory"
 bw_echo_sql="botwright-sqlite=$r/bench-bot --workload echo --store sqlite:{tmp}/bot.db"
 bw_wf_mem="botwright-memory=$r/bench-bot --workload waterfall --store memory"
 bw_wf_sql="botwright-sqlite=$r/bench-bot --workload waterfall --store sqlite:{tmp}/bot.db"
+# PostgreSQL on 127.0.0.1:5432 (database test), a fresh schema per run.
+bw_wf_pg="botwright-postgres=$r/bench-bot --workload waterfall --store postgres://postgres@127.0.0.1:5432/test?schema=bench_$(date +%s)"
 # The channel simulator is local: serve runs without the Bot Framework rate limits.
 serve_mem="botwright-memory=$r/botwright serve --rate-limits off --store memory"
 serve_sql="botwright-sqlite=$r/botwright serve --rate-limits off --store sqlite:{tmp}/bot.db"
@@ -77,7 +79,7 @@ long=(--warmup 3s --duration 10s --rounds 2)
 bench load --workload echo "${long[@]}" --scenario echo \
   --bot "$ceiling_echo" --bot "$bw_echo_mem" --bot "$bw_echo_sql" --bot "$v3_echo" --bot "$v3_echo0"
 bench load --workload waterfall "${long[@]}" --scenario waterfall \
-  --bot "$ceiling_waterfall" --bot "$bw_wf_mem" --bot "$bw_wf_sql" --bot "$v3_wf"
+  --bot "$ceiling_waterfall" --bot "$bw_wf_mem" --bot "$bw_wf_sql" --bot "$bw_wf_pg" --bot "$v3_wf"
 # 10,000 conversations, each one waterfall (125 users x 80 conversations each), then the peak memory.
 bench load --workload waterfall --users 125 --conversations 10000 --cycles 10000 --warmup 0s --timeout 20s \
   --scenario waterfall-10k --bot "$bw_wf_mem" --bot "$bw_wf_sql" --bot "$v3_wf"

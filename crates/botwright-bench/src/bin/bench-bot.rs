@@ -4,14 +4,16 @@
 //! - `--workload waterfall`: a two-step waterfall: asks `What is your name?` with a text prompt,
 //!   then confirms `Thanks, <answer>`.
 //!
-//! State lives in `--store memory` or `--store sqlite:PATH`. Listens on `127.0.0.1:$PORT`.
+//! State lives in `--store memory`, `--store sqlite:PATH` or `--store postgres://...[?schema=NAME]`. Listens on `127.0.0.1:$PORT`.
 
 use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
+use botwright::proactive::RateLimits;
 use botwright::storage::MemoryStore;
 use botwright::{Bot, Prompt, Waterfall};
 use botwright_bench::workload::WATERFALL_PROMPT;
 use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_postgres::{PostgresConfig, PostgresStore};
 use botwright_sqlite::SqliteStore;
 use clap::Parser;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ struct Args {
     /// `echo` or `waterfall`.
     #[arg(long, default_value = "echo")]
     workload: String,
-    /// `memory` or `sqlite:PATH`.
+    /// `memory`, `sqlite:PATH` or `postgres://...[?schema=NAME]`.
     #[arg(long, default_value = "memory")]
     store: String,
     /// The port on 127.0.0.1.
@@ -65,10 +67,25 @@ async fn main() -> anyhow::Result<()> {
     } else if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store = Arc::new(SqliteStore::open(path).await.with_context(|| format!("cannot open {path:?}"))?);
         (BotFramework::new(config, store.clone())?, builder.store(store))
+    } else if args.store.starts_with("postgres://") {
+        let (url, schema) = match args.store.split_once("?schema=") {
+            Some((url, schema)) => (url, Some(schema)),
+            None => (args.store.as_str(), None),
+        };
+        let mut pg = PostgresConfig::from_url(url)?;
+        if let Some(schema) = schema {
+            pg = pg.schema(schema)?;
+        }
+        let store = Arc::new(PostgresStore::connect_with(pg).await.context("cannot connect to PostgreSQL")?);
+        (BotFramework::new(config, store.clone())?, builder.store(store))
     } else {
-        bail!("unknown store {:?}: use memory or sqlite:PATH", args.store);
+        bail!("unknown store {:?}: use memory, sqlite:PATH or postgres://...[?schema=NAME]", args.store);
     };
-    let bot = builder.default_channel(Arc::new(framework.channel())).build();
+    // The channel simulator is local: no Bot Framework rate limits.
+    let bot = builder
+        .default_channel(Arc::new(framework.channel()))
+        .configure_proactive(|p| p.rate_limits = RateLimits::unlimited())
+        .build();
     let app = framework.router(bot.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
