@@ -4,7 +4,7 @@
 use crate::connector::{self, Connector, Faults};
 use crate::latency::Latencies;
 use crate::load::{self, Errors, LoadConfig};
-use crate::proactive::{self, ProactiveConfig};
+use crate::proactive::{self, ProactiveConfig, ProactiveOutcome};
 use crate::process::{self, BotProcess, Usage};
 use crate::record::{LoadRecord, ProactiveRecord, Record};
 use anyhow::{Context, bail};
@@ -195,14 +195,19 @@ pub async fn proactive_contest(
     for round in 0..config.rounds {
         for contender in contenders {
             let connector = Connector::new(0, proactive.messages, faults);
-            let running = launch(contender, config, round, &connector, ticks).await?;
-            let url = running.process.url();
-            let service_url = running.service_url.clone();
-            let cpu = generator_cpu(ticks);
             let tag = format!("{}{round}", contender.label);
-            let outcome = proactive::run(proactive, &url, connector, &service_url, &tag).await;
-            let generator = generator_cpu(ticks) - cpu;
-            let usage = finish(running, &contender.label, ticks).await?;
+            let (outcome, usage, generator) = if contender.command.contains(ADDRESSES) {
+                batch(contender, config, round, proactive, connector, &tag, ticks).await?
+            } else {
+                let running = launch(contender, config, round, &connector, ticks).await?;
+                let url = running.process.url();
+                let service_url = running.service_url.clone();
+                let cpu = generator_cpu(ticks);
+                let outcome = proactive::run(proactive, &url, connector, &service_url, &tag).await;
+                let generator = generator_cpu(ticks) - cpu;
+                let usage = finish(running, &contender.label, ticks).await?;
+                (outcome, usage, generator)
+            };
             eprintln!(
                 "{:>10} round {round} {:<20} {:>9.0} deliveries/s  last after {:.2} s  delivered {}/{} dup {} ({:?})",
                 config.scenario,
@@ -227,6 +232,70 @@ pub async fn proactive_contest(
         }
     }
     Ok(records)
+}
+
+/// The placeholder of a batch command's address file.
+const ADDRESSES: &str = "{addresses}";
+
+/// One round of a batch command: every address in a file, one process that sends to all of
+/// them and exits; timed from its start to the last delivery.
+async fn batch(
+    contender: &Contender,
+    config: &ContestConfig,
+    round: u32,
+    proactive: &ProactiveConfig,
+    connector: std::sync::Arc<Connector>,
+    tag: &str,
+    ticks: f64,
+) -> anyhow::Result<(ProactiveOutcome, Option<Usage>, f64)> {
+    let dir = config.scratch.join(format!("{}-{}-{round}", config.scenario, contender.label));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (service_url, server) = connector::start(connector.clone()).await.context("cannot start the connector")?;
+    let file = dir.join("addresses.jsonl");
+    proactive::write_addresses(&file, proactive.messages, &service_url, tag)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    let command = contender.command.replace(ADDRESSES, &file.display().to_string());
+    let log = dir.join("bot.log");
+    let cpu = generator_cpu(ticks);
+    let start = std::time::Instant::now();
+    let mut process = BotProcess::spawn(&command, config.bot_core, &dir, Some(&log))
+        .with_context(|| format!("{} did not start", contender.label))?;
+    // The command exits once everything is sent; a fan-out that stalls is given up after the
+    // drain timeout counted from its last delivery.
+    let mut exited = None;
+    let mut usage: Option<Usage> = None;
+    loop {
+        let (status, now) = process.wait_exit(std::time::Duration::from_millis(500), ticks).await;
+        usage = match (usage, now) {
+            (Some(before), Some(now)) => {
+                Some(Usage { cpu_seconds: now.cpu_seconds, peak_rss_kib: before.peak_rss_kib.max(now.peak_rss_kib) })
+            }
+            (before, now) => now.or(before),
+        };
+        if status.is_some() {
+            exited = status;
+            break;
+        }
+        let last = connector.deliveries.last().unwrap_or(start);
+        if last.elapsed() > proactive.drain_timeout && start.elapsed() > proactive.drain_timeout {
+            break;
+        }
+    }
+    let requests_s = start.elapsed().as_secs_f64();
+    if exited.is_none() {
+        process.stop().await;
+    }
+    let refused = match exited {
+        Some(true) => 0,
+        _ => {
+            tracing::warn!(label = %contender.label, log = %log.display(), "the batch command failed or did not finish");
+            1
+        }
+    };
+    let outcome = proactive::drain(proactive, &connector, start, proactive::Handoff::Batch, refused, requests_s).await;
+    server.abort();
+    Ok((outcome, usage, generator_cpu(ticks) - cpu))
 }
 
 #[cfg(test)]

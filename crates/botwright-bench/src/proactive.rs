@@ -3,11 +3,14 @@
 //!
 //! With `"wait": false` the bot queues each message in its outbox and answers 202 at once; a
 //! bot without a durable outbox refuses that, and then each request waits for its delivery
-//! (at bounded concurrency).
+//! (at bounded concurrency). A batch command (one whose command line names `{addresses}`) is
+//! given a file of every address instead and sends to all of them itself: a fan-out.
 
 use crate::connector::Connector;
 use futures::StreamExt;
 use serde_json::json;
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,6 +23,8 @@ pub enum Handoff {
     Queued,
     /// Each request waited for its delivery.
     Waited,
+    /// One command sent to every address of a file (a fan-out, e.g. `botwright notify`).
+    Batch,
 }
 
 /// A proactive run's settings.
@@ -64,15 +69,30 @@ pub struct ProactiveOutcome {
     pub answered_500: u64,
 }
 
+fn address(index: usize, service_url: &str, run: &str) -> serde_json::Value {
+    json!({
+        "channelId": "emulator",
+        "serviceUrl": service_url,
+        "conversation": { "id": format!("p{index}") },
+        "user": { "id": format!("p{index}.{run}"), "name": "user" },
+        "bot": { "id": "bot", "name": "bot" },
+    })
+}
+
+/// Writes `messages` addresses (the ones [`run`] notifies) as JSON Lines to `path`, for a
+/// batch command.
+pub fn write_addresses(path: &Path, messages: usize, service_url: &str, run: &str) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for index in 0..messages {
+        serde_json::to_writer(&mut out, &address(index, service_url, run))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
 fn notify_body(index: usize, service_url: &str, run: &str, wait: bool) -> serde_json::Value {
     let mut body = json!({
-        "address": {
-            "channelId": "emulator",
-            "serviceUrl": service_url,
-            "conversation": { "id": format!("p{index}") },
-            "user": { "id": format!("p{index}.{run}"), "name": "user" },
-            "bot": { "id": "bot", "name": "bot" },
-        },
+        "address": address(index, service_url, run),
         "notification": format!("notification {index}"),
     });
     if !wait {
@@ -138,7 +158,19 @@ pub async fn run(
         .collect::<()>()
         .await;
     let requests_s = start.elapsed().as_secs_f64();
-    // Wait until all arrived, or nothing new came for the drain timeout.
+    drain(config, &connector, start, handoff, refused.load(Ordering::Relaxed), requests_s).await
+}
+
+/// Waits until every notification arrived (or nothing new came for the drain timeout, and then
+/// the settle time for duplicates) and counts the outcome from `start`.
+pub async fn drain(
+    config: &ProactiveConfig,
+    connector: &Connector,
+    start: Instant,
+    handoff: Handoff,
+    refused: u64,
+    requests_s: f64,
+) -> ProactiveOutcome {
     let deliveries = &connector.deliveries;
     let total = config.messages as u64;
     let mut seen = deliveries.unique.load(Ordering::Relaxed);
@@ -161,7 +193,7 @@ pub async fn run(
         delivered,
         lost: total - delivered.min(total),
         duplicates,
-        refused: refused.load(Ordering::Relaxed),
+        refused,
         time_to_last_s,
         requests_s,
         deliveries_per_s: if time_to_last_s > 0.0 { delivered as f64 / time_to_last_s } else { 0.0 },

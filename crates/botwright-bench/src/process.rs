@@ -117,6 +117,19 @@ impl BotProcess {
         tmp: &Path,
         log: Option<&Path>,
     ) -> Result<BotProcess, ProcessError> {
+        let mut process = BotProcess::spawn(command, core, tmp, log)?;
+        process.wait_listening(Duration::from_secs(60)).await?;
+        Ok(process)
+    }
+
+    /// Starts `command` like [`BotProcess::start`], without waiting for it to listen (for a
+    /// command that does its work and exits, such as a bulk send).
+    pub fn spawn(
+        command: &str,
+        core: Option<usize>,
+        tmp: &Path,
+        log: Option<&Path>,
+    ) -> Result<BotProcess, ProcessError> {
         let port = free_port()?;
         let line = command.replace("{port}", &port.to_string()).replace("{tmp}", &tmp.display().to_string());
         let line = match core {
@@ -141,9 +154,29 @@ impl BotProcess {
             .spawn()
             .map_err(|source| ProcessError::Spawn { command: line.clone(), source })?;
         let pid = child.id().map(|p| p.to_string()).unwrap_or_default();
-        let mut process = BotProcess { child, pid, port, command: line };
-        process.wait_listening(Duration::from_secs(60)).await?;
-        Ok(process)
+        Ok(BotProcess { child, pid, port, command: line })
+    }
+
+    /// Waits for the process to exit (at most `within`), reading its usage every 20 ms so
+    /// that the last reading before it exits is kept; returns whether it exited successfully
+    /// (`None`: still running) and that usage.
+    pub async fn wait_exit(&mut self, within: Duration, ticks: f64) -> (Option<bool>, Option<Usage>) {
+        let started = Instant::now();
+        let mut usage = None;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (Some(status.success()), usage);
+            }
+            if let Some(now) = self.usage(ticks) {
+                // An exited process not yet reaped (a zombie) has no memory figures left.
+                let peak = usage.map_or(0, |u: Usage| u.peak_rss_kib).max(now.peak_rss_kib);
+                usage = Some(Usage { cpu_seconds: now.cpu_seconds, peak_rss_kib: peak });
+            }
+            if started.elapsed() > within {
+                return (None, usage);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     async fn wait_listening(&mut self, within: Duration) -> Result<(), ProcessError> {

@@ -3,16 +3,17 @@
 //! Addresses come from a JSON Lines file (one address per line, or `{"address": ...}`), a CSV
 //! file (`channelId,serviceUrl,userId,conversationId[,botId][,locale]` with a header), or every
 //! subscription in the store. The message is a text, or a message id with parameters resolved
-//! in each user's preferred locale. Sends run with bounded concurrency through the delivery engine
-//! (retries included); the summary counts what was delivered, what failed and why, and which
-//! addresses the channel refused for good (403 / 404: marked stale in the address book).
+//! in each user's preferred locale. Every message is written to the store's outbox first (in
+//! batches, so a crash loses none: a later `serve` or `notify` on the same store delivers what
+//! is left), then delivered with bounded concurrency and retries; the summary counts what was
+//! delivered, what failed and why, and which addresses the channel refused for good (403 / 404:
+//! marked stale in the address book).
 
 use crate::sample::records;
 use crate::store::Store;
 use anyhow::{Context, bail};
-use botwright::error::SendError;
 use botwright::text::Args;
-use botwright::{Address, Bot, Message, RetryPolicy};
+use botwright::{Address, Message, RetryPolicy};
 use botwright_botframework::{BotFramework, BotFrameworkConfig};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -98,31 +99,17 @@ pub fn read_addresses(path: &Path) -> anyhow::Result<Vec<Address>> {
     Ok(addresses)
 }
 
-/// What happened to one address.
-enum SendOutcome {
-    Delivered,
-    Stale(String),
-    Failed(String),
-}
-
-async fn send_one(bot: &Bot, address: Address, args: &NotifyArgs) -> SendOutcome {
-    let message = match (&args.msg_id, &args.text) {
+/// The message to send to every address: a text, or a message id that each address resolves in
+/// its user's preferred locale.
+fn template(args: &NotifyArgs) -> anyhow::Result<Message> {
+    match (&args.msg_id, &args.text) {
         (Some(id), _) => {
-            let locale = match bot.preferred_locale(&address).await {
-                Ok(l) => l.unwrap_or_else(|| "en".into()),
-                Err(e) => return SendOutcome::Failed(format!("the store failed: {e}")),
-            };
             let params =
                 Args { positional: args.params.iter().map(|p| Value::String(p.clone())).collect(), named: Vec::new() };
-            Message::localized(id.clone()).args(params).locale(locale)
+            Ok(Message::localized(id.clone()).args(params))
         }
-        (None, Some(text)) => Message::new().text(text.clone()),
-        (None, None) => return SendOutcome::Failed("nothing to send".into()),
-    };
-    match bot.send(message.address(address)).await {
-        Ok(_) => SendOutcome::Delivered,
-        Err(SendError::Stale(e)) => SendOutcome::Stale(e.to_string()),
-        Err(e) => SendOutcome::Failed(e.to_string()),
+        (None, Some(text)) => Ok(Message::new().text(text.clone())),
+        (None, None) => bail!("say what to send: --text or --msg-id"),
     }
 }
 
@@ -169,22 +156,17 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
     let mut delivered = 0u64;
     let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stale: Vec<Value> = Vec::new();
-    let bot_ref = &bot;
-    let args_ref = &args;
-    let mut results = futures::stream::iter(addresses)
-        .map(|address| async move {
-            let user = address.user.id.clone();
-            let conversation = address.conversation.id.clone();
-            (user, conversation, send_one(bot_ref, address, args_ref).await)
-        })
-        .buffer_unordered(args.concurrency.max(1));
-    while let Some((user, conversation, result)) = results.next().await {
-        match result {
-            SendOutcome::Delivered => delivered += 1,
-            SendOutcome::Stale(reason) => {
-                stale.push(json!({"userId": user, "conversationId": conversation, "reason": reason}))
+    // Every message is in the outbox once this returns; the stream reports each outcome.
+    let mut outcomes = bot.send_to_all(addresses, template(&args)?).await.context("cannot queue the messages")?;
+    while let Some(item) = outcomes.next().await {
+        let (user, conversation) =
+            item.address.as_ref().map(|a| (a.user.id.clone(), a.conversation.id.clone())).unwrap_or_default();
+        match item.result {
+            Ok(_) => delivered += 1,
+            Err(error) if error.is_stale() => {
+                stale.push(json!({"userId": user, "conversationId": conversation, "reason": error.to_string()}))
             }
-            SendOutcome::Failed(reason) => failures.entry(reason).or_default().push(user),
+            Err(error) => failures.entry(error.to_string()).or_default().push(user),
         }
         progress.inc(1);
     }

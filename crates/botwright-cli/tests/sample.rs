@@ -144,10 +144,13 @@ async fn the_sample_end_to_end_with_a_restart() {
     let (_, after) = get(&server.base, "/api/subscriptions").await;
     assert_eq!(after.as_array().unwrap().len(), 3);
     assert_eq!(post(&server.base, "/api/notify", &shipped("carol")).await.0, 200);
-    assert_eq!(connector.wait_for(&carol.conversation, 9).await[8], "Tu pedido A-17 ha sido enviado.");
+    // Killed right after the channel took the question, before the outbox recorded it, the
+    // restarted bot asks again (at least once, in order): at most that one copy.
+    let dup = usize::from(connector.wait_for(&carol.conversation, 9).await[8] == "What is your status for today?");
+    assert_eq!(connector.wait_for(&carol.conversation, 9 + dup).await[8 + dup], "Tu pedido A-17 ha sido enviado.");
     assert_eq!(get(&server.base, "/api/standup/r2").await.1, json!({"carol": "Writing docs"}));
     say(&server, &carol, "c4", "Reviewing").await;
-    assert_eq!(connector.wait_for(&carol.conversation, 10).await[9], "Got it... Thanks!");
+    assert_eq!(connector.wait_for(&carol.conversation, 10 + dup).await[9 + dup], "Got it... Thanks!");
     assert_eq!(get(&server.base, "/api/standup/r4").await.1, json!({"carol": "Reviewing"}));
     say(&server, &bob, "b3", "hello").await;
     assert_eq!(connector.wait_for(&bob.conversation, 6).await[5], GREETING);

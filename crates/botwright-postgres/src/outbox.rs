@@ -4,7 +4,9 @@ use crate::error::backend;
 use crate::store::PostgresStore;
 use crate::time::{from_nanos, lease_until, to_nanos};
 use async_trait::async_trait;
-use botwright::storage::{DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, StorageError};
+use botwright::storage::{
+    DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError,
+};
 use deadpool_postgres::GenericClient;
 use std::time::{Duration, SystemTime};
 
@@ -16,11 +18,10 @@ const WITHDRAWN: i16 = 3;
 const ENQUEUE_ORDER: &str = include_str!("sql/enqueue_order.sql");
 const ENQUEUE: &str = include_str!("sql/enqueue.sql");
 const CLAIM: &str = include_str!("sql/claim_outbox.sql");
-const DELIVER: &str = "UPDATE outbox SET state = 1, outcome = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1";
-const RETRY: &str = include_str!("sql/retry_outbox.sql");
-const KILL: &str = "UPDATE outbox SET state = 2, outcome = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1";
-const WITHDRAW: &str =
-    "UPDATE outbox SET state = 3 WHERE id = $1 AND state = 0 AND (lease_until IS NULL OR lease_until <= $2)";
+const SETTLE: &str = include_str!("sql/settle_outbox.sql");
+const PURGE: &str = "DELETE FROM outbox WHERE state <> 0 AND created_at < $1";
+const WITHDRAW: &str = "UPDATE outbox SET state = 3, payload = '' \
+                        WHERE id = $1 AND state = 0 AND (lease_until IS NULL OR lease_until <= $2)";
 const STATUS: &str = "SELECT state, attempts, last_error, outcome FROM outbox WHERE id = $1";
 const DEAD_LETTERS: &str =
     "SELECT id, conversation_key, payload, outcome, attempts FROM outbox WHERE state = 2 ORDER BY id DESC LIMIT $1";
@@ -32,15 +33,6 @@ fn attempts(n: i32) -> u32 {
 
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-impl PostgresStore {
-    async fn update_entry(&self, sql: &str, id: OutboxId, text: Option<&str>) -> Result<(), StorageError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await.map_err(backend)?;
-        client.execute(&statement, &[&id, &text]).await.map_err(backend)?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -89,19 +81,34 @@ impl Outbox for PostgresStore {
         Ok(claimed)
     }
 
-    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError> {
-        self.update_entry(DELIVER, id, activity_id).await
-    }
-
-    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError> {
+    async fn settle(&self, owner: &str, settlements: &[(OutboxId, Settlement)]) -> Result<u64, StorageError> {
+        if settlements.is_empty() {
+            return Ok(0);
+        }
+        let mut ids = Vec::with_capacity(settlements.len());
+        let mut kinds = Vec::with_capacity(settlements.len());
+        let mut texts: Vec<Option<&str>> = Vec::with_capacity(settlements.len());
+        let mut not_before = Vec::with_capacity(settlements.len());
+        for (id, settlement) in settlements {
+            ids.push(*id);
+            let (kind, text, due) = match settlement {
+                Settlement::RetryLater { not_before, error } => (PENDING, Some(error.as_str()), to_nanos(*not_before)),
+                Settlement::Delivered { activity_id } => (DELIVERED, activity_id.as_deref(), 0),
+                Settlement::Dead { reason } => (DEAD, Some(reason.as_str()), 0),
+            };
+            kinds.push(kind);
+            texts.push(text);
+            not_before.push(due);
+        }
         let client = self.client().await?;
-        let statement = client.prepare_cached(RETRY).await.map_err(backend)?;
-        client.execute(&statement, &[&id, &to_nanos(not_before), &error]).await.map_err(backend)?;
-        Ok(())
+        let statement = client.prepare_cached(SETTLE).await.map_err(backend)?;
+        client.execute(&statement, &[&owner, &ids, &kinds, &texts, &not_before]).await.map_err(backend)
     }
 
-    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError> {
-        self.update_entry(KILL, id, Some(reason)).await
+    async fn purge(&self, enqueued_before: SystemTime) -> Result<u64, StorageError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(PURGE).await.map_err(backend)?;
+        client.execute(&statement, &[&to_nanos(enqueued_before)]).await.map_err(backend)
     }
 
     async fn release_claims(&self, owner: &str) -> Result<u64, StorageError> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use botwright::storage::{Job, JobStore, NewOutboxEntry, Outbox, Storage};
+use botwright::storage::{Job, JobStore, NewOutboxEntry, Outbox, Settlement, Storage};
 use common::Fixture;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,7 +45,8 @@ async fn two_instances_never_claim_the_same_outbox_entry_and_keep_order() {
                     idle = 0;
                     for entry in claimed {
                         log.lock().unwrap().push((entry.conversation_key.clone(), entry.id));
-                        store.mark_delivered(entry.id, None).await.unwrap();
+                        let delivered = Settlement::Delivered { activity_id: None };
+                        assert_eq!(store.settle(&owner, &[(entry.id, delivered)]).await.unwrap(), 1);
                     }
                 }
             }));
@@ -62,7 +63,8 @@ async fn two_instances_never_claim_the_same_outbox_entry_and_keep_order() {
         }
         for entry in rest {
             log.lock().unwrap().push((entry.conversation_key.clone(), entry.id));
-            instances[0].mark_delivered(entry.id, None).await.unwrap();
+            let delivered = Settlement::Delivered { activity_id: None };
+            assert_eq!(instances[0].settle("sweeper", &[(entry.id, delivered)]).await.unwrap(), 1);
         }
     }
     let log = log.lock().unwrap().clone();

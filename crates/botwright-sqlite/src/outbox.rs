@@ -4,7 +4,9 @@ use crate::error::backend;
 use crate::store::SqliteStore;
 use crate::time::{from_nanos, lease_until, to_nanos};
 use async_trait::async_trait;
-use botwright::storage::{DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, StorageError};
+use botwright::storage::{
+    DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError,
+};
 use rusqlite::OptionalExtension;
 use std::time::{Duration, SystemTime};
 
@@ -16,11 +18,14 @@ const WITHDRAWN: i64 = 3;
 const INSERT: &str = "INSERT INTO outbox (conversation_key, payload, created_at, not_before) VALUES (?1, ?2, ?3, ?4)";
 const CLAIM: &str = include_str!("sql/claim_outbox.sql");
 const LEASE: &str = "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1";
-const DELIVER: &str = "UPDATE outbox SET state = 1, outcome = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1";
+const DELIVER: &str = "UPDATE outbox SET state = 1, outcome = ?3, payload = '', lease_owner = NULL, lease_until = NULL \
+                       WHERE id = ?1 AND state = 0 AND lease_owner = ?2";
 const RETRY: &str = include_str!("sql/retry_outbox.sql");
-const KILL: &str = "UPDATE outbox SET state = 2, outcome = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1";
-const WITHDRAW: &str =
-    "UPDATE outbox SET state = 3 WHERE id = ?1 AND state = 0 AND (lease_until IS NULL OR lease_until <= ?2)";
+const KILL: &str = "UPDATE outbox SET state = 2, outcome = ?3, lease_owner = NULL, lease_until = NULL \
+                    WHERE id = ?1 AND state = 0 AND lease_owner = ?2";
+const PURGE: &str = "DELETE FROM outbox WHERE state <> 0 AND created_at < ?1";
+const WITHDRAW: &str = "UPDATE outbox SET state = 3, payload = '' \
+                        WHERE id = ?1 AND state = 0 AND (lease_until IS NULL OR lease_until <= ?2)";
 const STATUS: &str = "SELECT state, attempts, last_error, outcome FROM outbox WHERE id = ?1";
 const DEAD_LETTERS: &str =
     "SELECT id, conversation_key, payload, outcome, attempts FROM outbox WHERE state = 2 ORDER BY id DESC LIMIT ?1";
@@ -62,8 +67,9 @@ impl Outbox for SqliteStore {
             return Ok(Vec::new());
         }
         let owner = owner.to_owned();
+        // Relaxed: a claim lost on a power failure is a lease that ran out.
         self.writer
-            .write(move |ctx| {
+            .write_relaxed(move |ctx| {
                 let now = to_nanos(SystemTime::now());
                 let claimed = ctx
                     .conn
@@ -91,33 +97,43 @@ impl Outbox for SqliteStore {
             .await
     }
 
-    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError> {
-        let activity_id = activity_id.map(str::to_owned);
+    async fn settle(&self, owner: &str, settlements: &[(OutboxId, Settlement)]) -> Result<u64, StorageError> {
+        if settlements.is_empty() {
+            return Ok(0);
+        }
+        let owner = owner.to_owned();
+        let settlements = settlements.to_vec();
+        // Relaxed: an outcome lost on a power failure only makes its message go again.
         self.writer
-            .write(move |ctx| {
-                ctx.conn.prepare_cached(DELIVER).and_then(|mut s| s.execute((id, activity_id))).map_err(backend)?;
-                Ok(())
+            .write_relaxed(move |ctx| {
+                let mut settled = 0;
+                for (id, settlement) in &settlements {
+                    let changed = match settlement {
+                        Settlement::Delivered { activity_id } => {
+                            ctx.conn.prepare_cached(DELIVER).and_then(|mut s| s.execute((id, &owner, activity_id)))
+                        }
+                        Settlement::RetryLater { not_before, error } => ctx
+                            .conn
+                            .prepare_cached(RETRY)
+                            .and_then(|mut s| s.execute((id, &owner, to_nanos(*not_before), error))),
+                        Settlement::Dead { reason } => {
+                            ctx.conn.prepare_cached(KILL).and_then(|mut s| s.execute((id, &owner, reason)))
+                        }
+                    }
+                    .map_err(backend)?;
+                    settled += changed as u64;
+                }
+                Ok(settled)
             })
             .await
     }
 
-    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError> {
-        let error = error.to_owned();
-        let not_before = to_nanos(not_before);
+    async fn purge(&self, enqueued_before: SystemTime) -> Result<u64, StorageError> {
+        let before = to_nanos(enqueued_before);
         self.writer
-            .write(move |ctx| {
-                ctx.conn.prepare_cached(RETRY).and_then(|mut s| s.execute((id, not_before, error))).map_err(backend)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError> {
-        let reason = reason.to_owned();
-        self.writer
-            .write(move |ctx| {
-                ctx.conn.prepare_cached(KILL).and_then(|mut s| s.execute((id, reason))).map_err(backend)?;
-                Ok(())
+            .write_relaxed(move |ctx| {
+                let purged = ctx.conn.prepare_cached(PURGE).and_then(|mut s| s.execute([before])).map_err(backend)?;
+                Ok(purged as u64)
             })
             .await
     }

@@ -1,6 +1,6 @@
 //! The store: one writer thread, a few reader connections, one database file.
 
-use crate::config::SqliteConfig;
+use crate::config::{SqliteConfig, Synchronous};
 use crate::error::SqliteError;
 use crate::readers::Readers;
 use crate::schema;
@@ -61,7 +61,7 @@ impl SqliteStore {
     /// outside an async runtime). The store's methods need a Tokio runtime.
     pub fn open_blocking(config: SqliteConfig) -> Result<SqliteStore, SqliteError> {
         let conn = schema::open_writer(&config)?;
-        let writer = Writer::start(conn, config.max_batch)?;
+        let writer = Writer::start(conn, config.max_batch, config.synchronous == Synchronous::Full)?;
         let path = config.path.clone();
         // Open one reader now, so that a problem shows at open rather than at the first read.
         let readers = Readers::new(config);

@@ -6,6 +6,11 @@
 //! committed once, with one flush to disk, and only then does each caller get its result: a write
 //! reported as done is on disk. Under load, writes pile up while a batch is being flushed and the
 //! next batch carries them all (group commit).
+//!
+//! Some writes need not wait for the disk: an outbox claim or an attempt's outcome, lost on a
+//! power failure, only makes a message go again. A batch made only of such relaxed writes is
+//! committed without the flush (`synchronous = NORMAL` for that commit: it survives a crash of
+//! the process, and the next flushed commit makes it durable too), so they never wait for one.
 
 use crate::error::SqliteError;
 use botwright::storage::StorageError;
@@ -22,6 +27,10 @@ pub(crate) struct WriterContext {
     pub(crate) conn: Connection,
     next_version: i64,
     persisted_version: i64,
+    /// Whether commits are flushed to disk ([`Synchronous::Full`](crate::Synchronous::Full)).
+    flush: bool,
+    /// Whether the connection is set to commit without a flush now.
+    relaxed: bool,
 }
 
 impl WriterContext {
@@ -34,6 +43,8 @@ impl WriterContext {
 }
 
 trait WriteOp: Send {
+    /// Whether its commit must reach the disk before it is reported done.
+    fn durable(&self) -> bool;
     /// Runs the write; returns whether it succeeded (else its savepoint is rolled back).
     fn apply(&mut self, ctx: &mut WriterContext) -> bool;
     /// Reports the outcome once the batch is committed (or failed).
@@ -41,6 +52,7 @@ trait WriteOp: Send {
 }
 
 struct Pending<F, R> {
+    durable: bool,
     work: Option<F>,
     result: Option<Result<R, StorageError>>,
     reply: oneshot::Sender<Result<R, StorageError>>,
@@ -51,6 +63,10 @@ where
     F: FnOnce(&mut WriterContext) -> Result<R, StorageError> + Send,
     R: Send,
 {
+    fn durable(&self) -> bool {
+        self.durable
+    }
+
     fn apply(&mut self, ctx: &mut WriterContext) -> bool {
         let Some(work) = self.work.take() else { return false };
         match catch_unwind(AssertUnwindSafe(|| work(ctx))) {
@@ -78,8 +94,11 @@ where
 /// How much the writer has committed since the store was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriteStats {
-    /// Transactions committed (each one flush to disk with [`Synchronous::Full`](crate::Synchronous::Full)).
+    /// Transactions committed.
     pub batches: u64,
+    /// Those of them flushed to disk (with [`Synchronous::Full`](crate::Synchronous::Full), every
+    /// batch with a write that must be durable).
+    pub flushed: u64,
     /// Writes committed in them (successful or refused by a precondition).
     pub writes: u64,
 }
@@ -87,6 +106,7 @@ pub struct WriteStats {
 #[derive(Debug, Default)]
 struct Counters {
     batches: AtomicU64,
+    flushed: AtomicU64,
     writes: AtomicU64,
 }
 
@@ -98,11 +118,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already migrated).
-    pub(crate) fn start(conn: Connection, max_batch: usize) -> Result<Writer, SqliteError> {
+    /// Starts the writer thread on `conn` (already migrated, with `synchronous = FULL` when
+    /// `flush`).
+    pub(crate) fn start(conn: Connection, max_batch: usize, flush: bool) -> Result<Writer, SqliteError> {
         let next_version: i64 =
             conn.query_row("SELECT value FROM meta WHERE name = 'next_version'", [], |row| row.get(0))?;
-        let ctx = WriterContext { conn, next_version, persisted_version: next_version };
+        let ctx = WriterContext { conn, next_version, persisted_version: next_version, flush, relaxed: false };
         let (sender, receiver) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let thread_counters = Arc::clone(&counters);
@@ -114,13 +135,13 @@ impl Writer {
     }
 
     /// Queues `work` for the writer thread; the receiver gets its result once committed.
-    fn submit<R, F>(&self, work: F) -> Result<oneshot::Receiver<Result<R, StorageError>>, StorageError>
+    fn submit<R, F>(&self, durable: bool, work: F) -> Result<oneshot::Receiver<Result<R, StorageError>>, StorageError>
     where
         F: FnOnce(&mut WriterContext) -> Result<R, StorageError> + Send + 'static,
         R: Send + 'static,
     {
         let (reply, receiver) = oneshot::channel();
-        let op: Box<dyn WriteOp> = Box::new(Pending { work: Some(work), result: None, reply });
+        let op: Box<dyn WriteOp> = Box::new(Pending { durable, work: Some(work), result: None, reply });
         self.sender.send(op).map_err(|_| SqliteError::WriterStopped)?;
         Ok(receiver)
     }
@@ -131,7 +152,18 @@ impl Writer {
         F: FnOnce(&mut WriterContext) -> Result<R, StorageError> + Send + 'static,
         R: Send + 'static,
     {
-        let receiver = self.submit(work)?;
+        let receiver = self.submit(true, work)?;
+        receiver.await.map_err(|_| SqliteError::WriterStopped)?
+    }
+
+    /// Runs `work` in the writer thread; returns its result once committed, flushed to disk or
+    /// not (see the module's documentation).
+    pub(crate) async fn write_relaxed<R, F>(&self, work: F) -> Result<R, StorageError>
+    where
+        F: FnOnce(&mut WriterContext) -> Result<R, StorageError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let receiver = self.submit(false, work)?;
         receiver.await.map_err(|_| SqliteError::WriterStopped)?
     }
 
@@ -139,6 +171,7 @@ impl Writer {
     pub(crate) fn stats(&self) -> WriteStats {
         WriteStats {
             batches: self.counters.batches.load(Ordering::Relaxed),
+            flushed: self.counters.flushed.load(Ordering::Relaxed),
             writes: self.counters.writes.load(Ordering::Relaxed),
         }
     }
@@ -154,7 +187,8 @@ fn run(mut ctx: WriterContext, receiver: mpsc::Receiver<Box<dyn WriteOp>>, max_b
                 Err(_) => break,
             }
         }
-        let outcome = commit_batch(&mut ctx, &mut batch).map_err(Arc::new);
+        let flushed = ctx.flush && batch.iter().any(|op| op.durable());
+        let outcome = commit_batch(&mut ctx, &mut batch, flushed).map_err(Arc::new);
         if let Err(error) = &outcome {
             tracing::error!(%error, writes = batch.len(), "an SQLite batch failed to commit");
             if !ctx.conn.is_autocommit() {
@@ -162,6 +196,9 @@ fn run(mut ctx: WriterContext, receiver: mpsc::Receiver<Box<dyn WriteOp>>, max_b
             }
         } else {
             counters.batches.fetch_add(1, Ordering::Relaxed);
+            if flushed {
+                counters.flushed.fetch_add(1, Ordering::Relaxed);
+            }
             counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
         }
         for op in batch.drain(..) {
@@ -175,7 +212,13 @@ fn execute_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-fn commit_batch(ctx: &mut WriterContext, batch: &mut [Box<dyn WriteOp>]) -> Result<(), rusqlite::Error> {
+fn commit_batch(ctx: &mut WriterContext, batch: &mut [Box<dyn WriteOp>], flush: bool) -> Result<(), rusqlite::Error> {
+    // With `synchronous = FULL` configured, a batch of relaxed writes only commits without a flush.
+    let relax = ctx.flush && !flush;
+    if relax != ctx.relaxed {
+        ctx.conn.pragma_update(None, "synchronous", if relax { "NORMAL" } else { "FULL" })?;
+        ctx.relaxed = relax;
+    }
     execute_cached(&ctx.conn, "BEGIN IMMEDIATE")?;
     for op in batch.iter_mut() {
         execute_cached(&ctx.conn, "SAVEPOINT write")?;
@@ -202,7 +245,7 @@ mod tests {
 
     fn writer(dir: &tempfile::TempDir, max_batch: usize) -> Writer {
         let conn = schema::open_writer(&SqliteConfig::new(dir.path().join("w.db"))).unwrap();
-        Writer::start(conn, max_batch).unwrap()
+        Writer::start(conn, max_batch, true).unwrap()
     }
 
     fn insert(n: i64) -> impl FnOnce(&mut WriterContext) -> Result<i64, StorageError> + Send + 'static {
@@ -222,12 +265,12 @@ mod tests {
         let writer = writer(&dir, 1024);
         let (release, hold) = mpsc::channel::<()>();
         let first = writer
-            .submit(move |_ctx| {
+            .submit(true, move |_ctx| {
                 hold.recv().map_err(|_| StorageError::backend("released"))?;
                 Ok(0)
             })
             .unwrap();
-        let rest: Vec<_> = (1..=99).map(|n| writer.submit(insert(n)).unwrap()).collect();
+        let rest: Vec<_> = (1..=99).map(|n| writer.submit(true, insert(n)).unwrap()).collect();
         release.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), 0);
         for (n, receiver) in (1..=99).zip(rest) {
@@ -240,14 +283,49 @@ mod tests {
         assert!(stats.batches <= 2, "{stats:?}");
     }
 
+    /// A batch of relaxed writes only commits without a flush; one durable write makes its
+    /// batch flush; relaxed writes are visible and kept like any other.
+    #[tokio::test]
+    async fn only_batches_with_a_durable_write_are_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir, 1024);
+        writer.write_relaxed(insert(1)).await.unwrap();
+        writer.write_relaxed(insert(2)).await.unwrap();
+        assert_eq!((writer.stats().batches, writer.stats().flushed), (2, 0));
+        writer.write(insert(3)).await.unwrap();
+        assert_eq!((writer.stats().batches, writer.stats().flushed), (3, 1));
+        let synchronous: i64 =
+            writer.write(|ctx| Ok(ctx.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap())).await.unwrap();
+        assert_eq!(synchronous, 2, "a durable write runs with synchronous = FULL again");
+        // Held back, a relaxed and a durable write share one flushed batch.
+        let (release, hold) = mpsc::channel::<()>();
+        let first =
+            writer.submit(false, move |_ctx| hold.recv().map_err(|_| StorageError::backend("released"))).unwrap();
+        let relaxed = writer.submit(false, insert(4)).unwrap();
+        let durable = writer.submit(true, insert(5)).unwrap();
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        relaxed.await.unwrap().unwrap();
+        durable.await.unwrap().unwrap();
+        let stats = writer.stats();
+        assert_eq!(stats.writes, 7);
+        assert_eq!(stats.flushed, 3, "{stats:?}");
+        let count: i64 = writer
+            .write(|ctx| Ok(ctx.conn.query_row("SELECT count(*) FROM documents", [], |r| r.get(0)).unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(count, 5);
+    }
+
     /// A batch never exceeds the configured size.
     #[tokio::test]
     async fn batches_are_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let writer = writer(&dir, 10);
         let (release, hold) = mpsc::channel::<()>();
-        let first = writer.submit(move |_ctx| hold.recv().map_err(|_| StorageError::backend("released"))).unwrap();
-        let rest: Vec<_> = (1..=25).map(|n| writer.submit(insert(n)).unwrap()).collect();
+        let first =
+            writer.submit(true, move |_ctx| hold.recv().map_err(|_| StorageError::backend("released"))).unwrap();
+        let rest: Vec<_> = (1..=25).map(|n| writer.submit(true, insert(n)).unwrap()).collect();
         release.send(()).unwrap();
         first.await.unwrap().unwrap();
         for receiver in rest {
@@ -265,16 +343,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let writer = writer(&dir, 1024);
         let (release, hold) = mpsc::channel::<()>();
-        let first = writer.submit(move |_ctx| hold.recv().map_err(|_| StorageError::backend("released"))).unwrap();
-        let good = writer.submit(insert(1)).unwrap();
+        let first =
+            writer.submit(true, move |_ctx| hold.recv().map_err(|_| StorageError::backend("released"))).unwrap();
+        let good = writer.submit(true, insert(1)).unwrap();
         let bad = writer
-            .submit(|ctx| {
+            .submit(true, |ctx| {
                 insert(2)(ctx)?;
                 Err::<(), _>(StorageError::Conflict { key: "k2".into() })
             })
             .unwrap();
         let panicking = writer
-            .submit(|ctx| {
+            .submit(true, |ctx| {
                 insert(3)(ctx)?;
                 if ctx.next_version() > 0 {
                     panic!("a bug in a write");
@@ -282,7 +361,7 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let also_good = writer.submit(insert(4)).unwrap();
+        let also_good = writer.submit(true, insert(4)).unwrap();
         release.send(()).unwrap();
         first.await.unwrap().unwrap();
         assert_eq!(good.await.unwrap().unwrap(), 1);

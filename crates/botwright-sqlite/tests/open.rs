@@ -1,7 +1,7 @@
 //! Opening files: reopening keeps everything; files that are not botwright databases, or are
 //! from a newer build, are refused with a typed error.
 
-use botwright::storage::{Job, JobStore, NewOutboxEntry, Outbox, OutboxStatus, Precondition, Storage};
+use botwright::storage::{Job, JobStore, NewOutboxEntry, Outbox, OutboxStatus, Precondition, Settlement, Storage};
 use botwright_sqlite::{SqliteConfig, SqliteError, SqliteStore, Synchronous};
 use std::time::{Duration, SystemTime};
 
@@ -25,8 +25,11 @@ async fn reopening_keeps_everything() {
             .await
             .unwrap();
         store.claim("w", 10, Duration::from_secs(600)).await.unwrap();
-        store.mark_delivered(ids[0], Some("a-1")).await.unwrap();
-        store.mark_dead(ids[2], "gone").await.unwrap();
+        let outcomes = [
+            (ids[0], Settlement::Delivered { activity_id: Some("a-1".into()) }),
+            (ids[2], Settlement::Dead { reason: "gone".into() }),
+        ];
+        assert_eq!(store.settle("w", &outcomes).await.unwrap(), 2);
         store.put_job(&job).await.unwrap();
         (version, ids)
     };

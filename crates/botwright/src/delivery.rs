@@ -200,6 +200,8 @@ pub(crate) struct Shared {
     pub(crate) stopped: watch::Sender<bool>,
     /// When this process next expects an outbox entry to be due (a retry it scheduled).
     pub(crate) next_due: Mutex<Option<tokio::time::Instant>>,
+    /// Outcomes of attempts waiting to be recorded in the outbox, together.
+    pub(crate) settlements: Mutex<crate::proactive::outbox_worker::Settlements>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -244,6 +246,7 @@ impl Delivery {
                 stopping: watch::channel(false).0,
                 stopped: watch::channel(false).0,
                 next_due: Mutex::new(None),
+                settlements: Mutex::new(Default::default()),
             }),
         }
     }

@@ -340,3 +340,40 @@ async fn without_an_outbox_a_queued_message_is_withdrawn_at_its_deadline() {
     let texts: Vec<String> = flow.channel().attempts().into_iter().map(|a| a.text).collect();
     assert_eq!(texts, ["first"]);
 }
+
+#[tokio::test]
+async fn finished_entries_are_purged_after_the_retention_and_pending_ones_never() {
+    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| {
+        p.outbox_retention = Some(Duration::ZERO);
+        p.purge_interval = ms(50);
+    }));
+    let bot = flow.bot().clone();
+    let delivered = bot.send(Message::new().address(address(1)).text("now")).await.unwrap();
+    let id = delivered.outbox_id.unwrap();
+    // A message not due for an hour stays pending through every purge.
+    flow.channel().fail_next("conv2", [DeliveryError::RateLimited { retry_after: Some(Duration::from_secs(3600)) }]);
+    let waiting = bot.enqueue(Message::new().address(address(2)).text("later")).await.unwrap();
+    let mut purged = false;
+    for _ in 0..100 {
+        if bot.outbox_status(id).await.unwrap().is_none() {
+            purged = true;
+            break;
+        }
+        tokio::time::sleep(ms(20)).await;
+    }
+    assert!(purged, "the delivered entry is purged once past the retention");
+    tokio::time::sleep(ms(200)).await;
+    assert!(matches!(bot.outbox_status(waiting).await.unwrap(), Some(OutboxStatus::Pending { attempts: 1, .. })));
+}
+
+#[tokio::test]
+async fn without_a_retention_finished_entries_are_kept() {
+    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| {
+        p.outbox_retention = None;
+        p.purge_interval = ms(20);
+    }));
+    let bot = flow.bot().clone();
+    let id = bot.send(Message::new().address(address(1)).text("kept")).await.unwrap().outbox_id.unwrap();
+    tokio::time::sleep(ms(200)).await;
+    assert!(matches!(bot.outbox_status(id).await.unwrap(), Some(OutboxStatus::Delivered { .. })));
+}

@@ -4,7 +4,8 @@
 //!   runs a load scenario against each bot command in alternation and prints a table with ratios;
 //!   `--vs A B` is the same for exactly two commands; `--url` measures a bot already running.
 //! - `botwright-bench proactive --messages 100000 --bot ...` fires notifications through the
-//!   sample's `POST /api/notify` and counts deliveries.
+//!   sample's `POST /api/notify` and counts deliveries; a bot command that names `{addresses}`
+//!   is a fan-out instead: it gets a JSON Lines file of every address and sends to all of them.
 //! - `botwright-bench render --results results.jsonl --into BENCHMARKS.md` regenerates the
 //!   figures section.
 
@@ -58,7 +59,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Args)]
 struct Targets {
     /// A bot command, `label=command` (repeat for several; run in alternation). `PORT` is set,
-    /// `{port}` and `{tmp}` (a fresh scratch directory) are replaced.
+    /// `{port}` and `{tmp}` (a fresh scratch directory) are replaced; for `proactive`, a command
+    /// naming `{addresses}` is a fan-out given a JSON Lines file of every address.
     #[arg(long = "bot")]
     bots: Vec<Contender>,
     /// Two bot commands to compare, in alternation (A, B, A, B, ...).

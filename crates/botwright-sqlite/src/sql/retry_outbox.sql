@@ -1,4 +1,5 @@
--- Records a failed attempt and releases the claim. ?1: id, ?2: not_before, ?3: error.
+-- Records a failed attempt and releases the claim, if `owner` holds it.
+-- ?1: id, ?2: owner, ?3: not_before, ?4: error.
 UPDATE outbox
-SET state = 0, attempts = attempts + 1, not_before = ?2, last_error = ?3, lease_owner = NULL, lease_until = NULL
-WHERE id = ?1
+SET state = 0, attempts = attempts + 1, not_before = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
+WHERE id = ?1 AND state = 0 AND lease_owner = ?2

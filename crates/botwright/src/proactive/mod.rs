@@ -116,6 +116,14 @@ pub struct ProactiveSettings {
     /// When a scheduled job fails for a reason that may pass (the store), it runs again after
     /// this long (default 30 s).
     pub job_retry: Duration,
+    /// How long finished outbox entries (delivered, dead, withdrawn) are kept after they were
+    /// enqueued, so that [`Bot::outbox_status`] and dead letters can answer for them (default 7
+    /// days; `None` keeps them). The outbox worker deletes older ones every
+    /// [`purge_interval`](Self::purge_interval).
+    pub outbox_retention: Option<Duration>,
+    /// How often the outbox worker deletes finished entries older than the retention (default
+    /// 10 minutes, and once as it starts).
+    pub purge_interval: Duration,
 }
 
 impl Default for ProactiveSettings {
@@ -130,6 +138,8 @@ impl Default for ProactiveSettings {
             instance_id: format!("botwright-{:016x}", rand::random::<u64>()),
             job_lease: Duration::from_secs(60),
             job_retry: Duration::from_secs(30),
+            outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            purge_interval: Duration::from_secs(600),
         }
     }
 }

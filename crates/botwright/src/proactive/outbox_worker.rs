@@ -3,8 +3,13 @@
 //! One loop per process claims at most [`ProactiveSettings::max_in_flight`] entries at a time
 //! (the store hands out only the oldest pending entry of each conversation, so order holds and a
 //! conversation has at most one message in flight across every instance) and runs one attempt
-//! for each. The outcome is written back: delivered, due again later (`retry_later`, with
-//! backoff and `Retry-After`), or dead. Local waiters (`send`, fan-outs, deadlines) are told.
+//! for each. The outcome is written back: delivered, due again later (with backoff and
+//! `Retry-After`), or dead. Outcomes that end while another write of outcomes is under way are
+//! written together by that writer's task ([`Outbox::settle`] takes many), so the store sees one
+//! write per batch, not one per message; an entry counts as in flight until its outcome is
+//! written. Local waiters (`send`, fan-outs, deadlines) are told.
+//!
+//! [`Outbox::settle`]: crate::storage::Outbox::settle
 //!
 //! [`ProactiveSettings::max_in_flight`]: crate::proactive::ProactiveSettings::max_in_flight
 
@@ -13,7 +18,7 @@ use crate::address::Address;
 use crate::channel::{Delivered, DeliveryError};
 use crate::delivery::{OutItem, Shared};
 use crate::error::SendError;
-use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, OutboxStatus, StorageError};
+use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
@@ -32,11 +37,43 @@ pub(crate) const STALE_REASON: &str = "stale address: ";
 /// What an outbox entry holds: JSON of the address and the activity.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Payload {
+    /// Written as [`Address`] serializes itself, and read back field by field
+    /// ([`StoredAddress`]): the address was checked when the message was accepted, so the
+    /// lenient reading of channel addresses (v3 and v4 shapes) is not needed here.
+    #[serde(deserialize_with = "StoredAddress::read")]
     pub(crate) address: Address,
     pub(crate) activity: Activity,
     /// The local fan-out (run token, index) that waits for this entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) fan_out: Option<(u64, usize)>,
+}
+
+/// An [`Address`] as it serializes itself.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredAddress {
+    #[serde(default)]
+    id: Option<String>,
+    channel_id: String,
+    user: crate::activity::ChannelAccount,
+    bot: crate::activity::ChannelAccount,
+    conversation: crate::activity::ConversationAccount,
+    service_url: String,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    tenant_id: Option<String>,
+}
+
+impl StoredAddress {
+    fn read<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        let a = StoredAddress::deserialize(deserializer)?;
+        let mut address = Address::new(a.channel_id, a.service_url, a.user, a.bot, a.conversation);
+        address.id = a.id;
+        address.locale = a.locale;
+        address.tenant_id = a.tenant_id;
+        Ok(address)
+    }
 }
 
 /// How a durable message ended, as its local waiters learn it.
@@ -185,6 +222,14 @@ impl Listeners {
     }
 }
 
+/// Outcomes of attempts not yet written to the outbox.
+#[derive(Debug, Default)]
+pub(crate) struct Settlements {
+    queue: Vec<(OutboxId, Settlement)>,
+    /// Whether a task is writing outcomes now (it writes what is queued meanwhile, too).
+    writing: bool,
+}
+
 impl Shared {
     /// Starts the outbox worker of this process, once.
     pub(crate) fn ensure_worker(self: &Arc<Self>) {
@@ -296,9 +341,9 @@ impl Shared {
         let max = self.settings.max_in_flight.max(1);
         let in_flight = self.in_flight.load(Ordering::SeqCst);
         let free = max.saturating_sub(in_flight);
-        // Claim in batches (a claim scans the queue): once a quarter of the slots are free, or
-        // when nothing is in flight.
-        if free == 0 || (in_flight > 0 && free < max.div_ceil(4)) {
+        // Claim in batches (a claim scans the head of the queue, claimed entries included):
+        // once half the slots are free, or when nothing is in flight.
+        if free == 0 || (in_flight > 0 && free < max.div_ceil(2)) {
             return Ok(0);
         }
         let entries = outbox.claim(&self.settings.instance_id, free, self.settings.lease).await?;
@@ -307,17 +352,59 @@ impl Shared {
             self.in_flight.fetch_add(1, Ordering::SeqCst);
             let shared = self.clone();
             tokio::spawn(async move {
-                shared.attempt(entry).await;
-                shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-                shared.wake.notify_one();
+                let id = entry.id;
+                let settlement = shared.attempt(entry).await;
+                shared.settle(id, settlement).await;
             });
         }
         Ok(n)
     }
 
-    /// One attempt at one claimed entry.
-    async fn attempt(&self, entry: OutboxEntry) {
-        let Some(outbox) = self.outbox.clone() else { return };
+    /// Records the outcome of an attempt: queues it, and writes every queued outcome unless
+    /// another task is writing them already (that one writes this one, too). The entry stops
+    /// counting as in flight once its outcome is written.
+    async fn settle(&self, id: OutboxId, settlement: Settlement) {
+        {
+            let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
+            settlements.queue.push((id, settlement));
+            if settlements.writing {
+                return;
+            }
+            settlements.writing = true;
+        }
+        let Some(outbox) = &self.outbox else { return };
+        loop {
+            let batch = {
+                let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
+                if settlements.queue.is_empty() {
+                    settlements.writing = false;
+                    return;
+                }
+                std::mem::take(&mut settlements.queue)
+            };
+            match outbox.settle(&self.settings.instance_id, &batch).await {
+                Ok(n) if n < batch.len() as u64 => tracing::warn!(
+                    settled = n,
+                    of = batch.len(),
+                    "some outbox entries were no longer claimed by this instance; their outcomes were not recorded"
+                ),
+                Ok(_) => {}
+                // The leases will expire and the messages go again: duplicates, never a loss.
+                Err(e) => tracing::warn!(error = %e, entries = batch.len(), "the outbox could not record outcomes"),
+            }
+            for (id, settlement) in &batch {
+                if matches!(settlement, Settlement::RetryLater { .. }) {
+                    // Released: a deadline may take it back now.
+                    self.listeners.attempted(*id);
+                }
+            }
+            self.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
+            self.wake.notify_one();
+        }
+    }
+
+    /// One attempt at one claimed entry; returns the outcome to record.
+    async fn attempt(&self, entry: OutboxEntry) -> Settlement {
         let id = entry.id;
         let payload: Payload = match serde_json::from_str(&entry.payload) {
             Ok(p) => p,
@@ -325,35 +412,27 @@ impl Shared {
                 let reason = format!("corrupt outbox payload: {e}");
                 tracing::error!(outbox_id = id, %reason, "dead letter");
                 self.listeners.finished(id, None, &Finished::Dead(reason.clone()));
-                if let Err(e) = outbox.mark_dead(id, &reason).await {
-                    tracing::error!(error = %e, outbox_id = id, "the outbox could not record a dead letter");
-                }
-                return;
+                return Settlement::Dead { reason };
             }
         };
         let Payload { address, mut activity, fan_out } = payload;
         activity.id = Some(format!("{STABLE_ID_PREFIX}{id}"));
         if !self.run_send_middleware(&mut activity).await {
-            self.finish(id, fan_out, Finished::Withdrawn, "stopped by send middleware", &address, &activity, 0).await;
-            return;
+            return self.finish(id, fan_out, Finished::Withdrawn, "stopped by send middleware", &address, &activity, 0);
         }
         let Some(channel) = self.channels.get(&address.channel_id).cloned() else {
             let error = SendError::NoChannel(address.channel_id.clone());
             let reason = error.to_string();
             let done = Finished::NoChannel(address.channel_id.clone());
-            self.finish(id, fan_out, done, &reason, &address, &activity, entry.attempts).await;
-            return;
+            return self.finish(id, fan_out, done, &reason, &address, &activity, entry.attempts);
         };
         self.limiters.acquire(&entry.conversation_key, &address.service_url).await;
         let attempts = entry.attempts + 1;
         match channel.deliver(&address, &activity).await {
             Ok(delivered) => {
                 self.listeners.finished(id, fan_out, &Finished::Delivered(delivered.clone()));
-                if let Err(e) = outbox.mark_delivered(id, delivered.activity_id.as_deref()).await {
-                    // The lease will expire and the message go again: a duplicate, never a loss.
-                    tracing::warn!(error = %e, outbox_id = id, "delivered, but the outbox could not record it");
-                }
                 self.delivered(&address, &activity, &delivered);
+                Settlement::Delivered { activity_id: delivered.activity_id }
             }
             Err(error) if error.is_retryable() => {
                 let age = SystemTime::now().duration_since(entry.created_at).unwrap_or_default();
@@ -361,33 +440,30 @@ impl Shared {
                     let reason = format!("gave up after {attempts} attempt(s): {error}");
                     tracing::warn!(conversation = %address.conversation.id, %reason, "dead letter");
                     let done = Finished::GaveUp { attempts, last: error };
-                    self.finish(id, fan_out, done, &reason, &address, &activity, attempts).await;
-                    return;
+                    return self.finish(id, fan_out, done, &reason, &address, &activity, attempts);
                 }
                 let wait = self.policy.backoff(attempts, error.retry_after());
                 tracing::debug!(conversation = %address.conversation.id, %error, ?wait, outbox_id = id, "retrying delivery");
-                if let Err(e) = outbox.retry_later(id, SystemTime::now() + wait, &error.to_string()).await {
-                    tracing::warn!(error = %e, outbox_id = id, "the outbox could not record a retry; the lease will expire");
-                }
                 self.due_in(wait);
-                self.listeners.attempted(id);
+                Settlement::RetryLater { not_before: SystemTime::now() + wait, error: error.to_string() }
             }
             Err(error @ DeliveryError::Stale { .. }) => {
                 self.stale(&address, &error).await;
                 let reason = format!("{STALE_REASON}{error}");
-                self.finish(id, fan_out, Finished::Stale(error), &reason, &address, &activity, attempts).await;
+                self.finish(id, fan_out, Finished::Stale(error), &reason, &address, &activity, attempts)
             }
             Err(error) => {
                 tracing::warn!(conversation = %address.conversation.id, %error, "message rejected by the channel");
                 let reason = error.to_string();
-                self.finish(id, fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts).await;
+                self.finish(id, fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts)
             }
         }
     }
 
-    /// Ends an entry as a dead letter (or withdrawn): the record, the event, the waiters.
+    /// Ends an entry as a dead letter (or withdrawn): the event and the waiters; returns the
+    /// outcome to record.
     #[allow(clippy::too_many_arguments)]
-    async fn finish(
+    fn finish(
         &self,
         id: OutboxId,
         fan_out: Option<(u64, usize)>,
@@ -396,15 +472,12 @@ impl Shared {
         address: &Address,
         activity: &Activity,
         attempts: u32,
-    ) {
-        let Some(outbox) = &self.outbox else { return };
+    ) -> Settlement {
         self.listeners.finished(id, fan_out, &done);
-        if let Err(e) = outbox.mark_dead(id, reason).await {
-            tracing::error!(error = %e, outbox_id = id, "the outbox could not record a dead letter");
-        }
         if !matches!(done, Finished::Withdrawn) {
             self.dead_letter(address, activity, reason, attempts);
         }
+        Settlement::Dead { reason: reason.to_owned() }
     }
 
     /// Remembers that an entry is due again in `wait`, so the worker looks then.
@@ -437,13 +510,31 @@ impl Shared {
     }
 }
 
-/// The worker loop: claim, start attempts, sleep until woken or due.
+/// Deletes finished outbox entries older than the retention, in the background.
+fn purge(shared: &Arc<Shared>) {
+    let (Some(outbox), Some(retention)) = (shared.outbox.clone(), shared.settings.outbox_retention) else { return };
+    let Some(before) = SystemTime::now().checked_sub(retention) else { return };
+    tokio::spawn(async move {
+        match outbox.purge(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "deleted finished outbox entries past their retention"),
+            Err(e) => tracing::warn!(error = %e, "could not delete old outbox entries"),
+        }
+    });
+}
+
+/// The worker loop: claim, start attempts, sleep until woken or due; purge now and then.
 async fn run(weak: Weak<Shared>, wake: Arc<tokio::sync::Notify>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut purged_at: Option<tokio::time::Instant> = None;
     loop {
         if *stopping.borrow() {
             return;
         }
         let Some(shared) = weak.upgrade() else { return };
+        if purged_at.is_none_or(|at| at.elapsed() >= shared.settings.purge_interval) {
+            purged_at = Some(tokio::time::Instant::now());
+            purge(&shared);
+        }
         let sleep = match shared.claim_and_start().await {
             // More may be waiting: look again at once if slots are left.
             Ok(n) if n > 0 => Duration::ZERO,
@@ -469,4 +560,41 @@ async fn run(weak: Weak<Shared>, wake: Arc<tokio::sync::Notify>, mut stopping: t
 /// A payload as JSON.
 pub(crate) fn encode(payload: &Payload) -> Result<String, StorageError> {
     serde_json::to_string(payload).map_err(StorageError::backend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::{ChannelAccount, ConversationAccount};
+
+    /// A payload reads back the address it was written with, every field included.
+    #[test]
+    fn a_payload_keeps_the_whole_address() {
+        let mut address = Address::new(
+            "msteams",
+            "https://smba.example.com/emea/",
+            ChannelAccount { id: "29:u".into(), name: Some("Ana".into()), ..Default::default() },
+            ChannelAccount { id: "28:b".into(), name: Some("bot".into()), ..Default::default() },
+            ConversationAccount { id: "a:1".into(), is_group: Some(true), ..Default::default() },
+        );
+        address.id = Some("reply-to".into());
+        address.locale = Some("es-ES".into());
+        address.tenant_id = Some("tenant-1".into());
+        let activity = Activity::message("hola");
+        let json = encode(&Payload { address: address.clone(), activity, fan_out: Some((3, 7)) }).unwrap();
+        let read: Payload = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.address, address);
+        assert_eq!(read.fan_out, Some((3, 7)));
+        assert_eq!(read.activity.text.as_deref(), Some("hola"));
+        let minimal = Address::new(
+            "emulator",
+            "http://127.0.0.1:1/",
+            ChannelAccount { id: "u".into(), ..Default::default() },
+            ChannelAccount::default(),
+            ConversationAccount { id: "c".into(), ..Default::default() },
+        );
+        let json =
+            encode(&Payload { address: minimal.clone(), activity: Activity::message("x"), fan_out: None }).unwrap();
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap().address, minimal);
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     DeadLetter, Document, Job, JobStore, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Precondition,
-    Storage, StorageError, Write,
+    Settlement, Storage, StorageError, Write,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +30,8 @@ pub struct MemoryStore {
 struct MemoryOutbox {
     next_id: OutboxId,
     entries: BTreeMap<OutboxId, MemoryOutboxEntry>,
+    /// The ids of the pending entries, so that a claim looks at those only.
+    pending: std::collections::BTreeSet<OutboxId>,
 }
 
 #[derive(Debug)]
@@ -180,25 +182,25 @@ impl Outbox for MemoryStore {
                     status: OutboxStatus::Pending { attempts: 0, last_error: None },
                 },
             );
+            outbox.pending.insert(id);
             ids.push(id);
         }
         Ok(ids)
     }
 
     async fn claim(&self, owner: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, StorageError> {
-        let mut outbox = lock(&self.outbox);
+        let mut guard = lock(&self.outbox);
+        let outbox = &mut *guard;
         let now = SystemTime::now();
         let mut seen = std::collections::HashSet::new();
         let mut chosen = Vec::new();
-        for (id, e) in outbox.entries.iter() {
+        for id in &outbox.pending {
             if chosen.len() >= limit {
                 break;
             }
-            if !matches!(e.status, OutboxStatus::Pending { .. }) {
-                continue;
-            }
+            let Some(e) = outbox.entries.get(id) else { continue };
             // Only the head of each conversation's queue can be claimed.
-            if !seen.insert(e.entry.conversation_key.clone()) {
+            if !seen.insert(e.entry.conversation_key.as_str()) {
                 continue;
             }
             if lease_live(&e.lease, now) || e.not_before > now {
@@ -209,40 +211,53 @@ impl Outbox for MemoryStore {
         let until = now + lease;
         let mut claimed = Vec::with_capacity(chosen.len());
         for id in chosen {
-            let e = outbox.entries.get_mut(&id).expect("chosen above");
+            let Some(e) = outbox.entries.get_mut(&id) else { continue };
             e.lease = Some((owner.to_owned(), until));
             claimed.push(e.entry.clone());
         }
         Ok(claimed)
     }
 
-    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError> {
-        let mut outbox = lock(&self.outbox);
-        if let Some(e) = outbox.entries.get_mut(&id) {
+    async fn settle(&self, owner: &str, settlements: &[(OutboxId, Settlement)]) -> Result<u64, StorageError> {
+        let mut guard = lock(&self.outbox);
+        let outbox = &mut *guard;
+        let mut settled = 0;
+        for (id, settlement) in settlements {
+            let Some(e) = outbox.entries.get_mut(id) else { continue };
+            let claimed = matches!(e.status, OutboxStatus::Pending { .. })
+                && e.lease.as_ref().is_some_and(|(holder, _)| holder == owner);
+            if !claimed {
+                continue;
+            }
             e.lease = None;
-            e.status = OutboxStatus::Delivered { activity_id: activity_id.map(str::to_owned) };
+            match settlement {
+                Settlement::Delivered { activity_id } => {
+                    e.entry.payload = String::new();
+                    e.status = OutboxStatus::Delivered { activity_id: activity_id.clone() };
+                    outbox.pending.remove(id);
+                }
+                Settlement::RetryLater { not_before, error } => {
+                    e.not_before = *not_before;
+                    e.entry.attempts += 1;
+                    e.status = OutboxStatus::Pending { attempts: e.entry.attempts, last_error: Some(error.clone()) };
+                }
+                Settlement::Dead { reason } => {
+                    e.status = OutboxStatus::Dead { reason: reason.clone() };
+                    outbox.pending.remove(id);
+                }
+            }
+            settled += 1;
         }
-        Ok(())
+        Ok(settled)
     }
 
-    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError> {
+    async fn purge(&self, enqueued_before: SystemTime) -> Result<u64, StorageError> {
         let mut outbox = lock(&self.outbox);
-        if let Some(e) = outbox.entries.get_mut(&id) {
-            e.lease = None;
-            e.not_before = not_before;
-            e.entry.attempts += 1;
-            e.status = OutboxStatus::Pending { attempts: e.entry.attempts, last_error: Some(error.to_owned()) };
-        }
-        Ok(())
-    }
-
-    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError> {
-        let mut outbox = lock(&self.outbox);
-        if let Some(e) = outbox.entries.get_mut(&id) {
-            e.lease = None;
-            e.status = OutboxStatus::Dead { reason: reason.to_owned() };
-        }
-        Ok(())
+        let before = outbox.entries.len();
+        outbox
+            .entries
+            .retain(|_, e| matches!(e.status, OutboxStatus::Pending { .. }) || e.entry.created_at >= enqueued_before);
+        Ok((before - outbox.entries.len()) as u64)
     }
 
     async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError> {
@@ -251,6 +266,8 @@ impl Outbox for MemoryStore {
         match outbox.entries.get_mut(&id) {
             Some(e) if matches!(e.status, OutboxStatus::Pending { .. }) && !lease_live(&e.lease, now) => {
                 e.status = OutboxStatus::Withdrawn;
+                e.entry.payload = String::new();
+                outbox.pending.remove(&id);
                 Ok(true)
             }
             _ => Ok(false),
@@ -282,10 +299,13 @@ impl Outbox for MemoryStore {
     }
 
     async fn release_claims(&self, owner: &str) -> Result<u64, StorageError> {
-        let mut outbox = lock(&self.outbox);
+        let mut guard = lock(&self.outbox);
+        let outbox = &mut *guard;
         let mut released = 0;
-        for e in outbox.entries.values_mut() {
-            if matches!(e.status, OutboxStatus::Pending { .. }) && e.lease.as_ref().is_some_and(|(o, _)| o == owner) {
+        for id in &outbox.pending {
+            if let Some(e) = outbox.entries.get_mut(id)
+                && e.lease.as_ref().is_some_and(|(o, _)| o == owner)
+            {
                 e.lease = None;
                 released += 1;
             }
@@ -294,8 +314,7 @@ impl Outbox for MemoryStore {
     }
 
     async fn pending_count(&self) -> Result<u64, StorageError> {
-        let outbox = lock(&self.outbox);
-        Ok(outbox.entries.values().filter(|e| matches!(e.status, OutboxStatus::Pending { .. })).count() as u64)
+        Ok(lock(&self.outbox).pending.len() as u64)
     }
 }
 

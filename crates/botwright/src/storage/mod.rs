@@ -18,7 +18,7 @@ mod outbox;
 
 pub use jobs::{Job, JobStore};
 pub use memory::MemoryStore;
-pub use outbox::{DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus};
+pub use outbox::{DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Settlement};
 
 use async_trait::async_trait;
 use std::fmt;

@@ -57,6 +57,28 @@ pub enum OutboxStatus {
     Withdrawn,
 }
 
+/// How an attempt at a claimed entry ended, recorded with [`Outbox::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The channel accepted it: the entry is finished (its payload is no longer kept).
+    Delivered {
+        /// The channel's id of the activity.
+        activity_id: Option<String>,
+    },
+    /// The attempt failed: the claim is released and the entry is due again at `not_before`.
+    RetryLater {
+        /// Not before this time.
+        not_before: SystemTime,
+        /// The failure, for [`OutboxStatus::Pending::last_error`].
+        error: String,
+    },
+    /// Given up: the entry becomes a dead letter with this reason.
+    Dead {
+        /// Why.
+        reason: String,
+    },
+}
+
 /// A message that was given up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
@@ -86,14 +108,14 @@ pub trait Outbox: Send + Sync + std::fmt::Debug + 'static {
     /// oldest pending entry, and only if no other claim on that conversation is live.
     async fn claim(&self, owner: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, StorageError>;
 
-    /// Records a delivery.
-    async fn mark_delivered(&self, id: OutboxId, activity_id: Option<&str>) -> Result<(), StorageError>;
-
-    /// Records a failed attempt and releases the claim; the entry is due again at `not_before`.
-    async fn retry_later(&self, id: OutboxId, not_before: SystemTime, error: &str) -> Result<(), StorageError>;
-
-    /// Gives an entry up: it becomes a dead letter with this reason.
-    async fn mark_dead(&self, id: OutboxId, reason: &str) -> Result<(), StorageError>;
+    /// Records how attempts ended, for entries `owner` claimed; returns how many were recorded.
+    ///
+    /// An entry is changed only while it is pending and claimed by `owner` (its lease may have
+    /// run out, as long as nobody claimed it since): an instance whose claim was taken over, or
+    /// an entry that is already finished, is left alone. Settlements are recorded together, but
+    /// need not be flushed to disk before this returns (a store may flush them with its next
+    /// durable write): lost on a power failure, a settlement only makes an entry go again.
+    async fn settle(&self, owner: &str, settlements: &[(OutboxId, Settlement)]) -> Result<u64, StorageError>;
 
     /// Takes back a pending entry that is not claimed; returns whether it was withdrawn.
     async fn withdraw(&self, id: OutboxId) -> Result<bool, StorageError>;
@@ -106,6 +128,10 @@ pub trait Outbox: Send + Sync + std::fmt::Debug + 'static {
 
     /// How many entries are pending.
     async fn pending_count(&self) -> Result<u64, StorageError>;
+
+    /// Deletes finished entries (delivered, dead or withdrawn) enqueued before `enqueued_before`;
+    /// returns how many. Their status is then unknown (`None`).
+    async fn purge(&self, enqueued_before: SystemTime) -> Result<u64, StorageError>;
 
     /// Releases every claim `owner` holds on pending entries, so they can be claimed again at
     /// once; returns how many. An instance calls it as it starts, for claims its previous run

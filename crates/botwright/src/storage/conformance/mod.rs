@@ -40,8 +40,8 @@ macro_rules! storage_conformance_tests {
             delete_with_preconditions, scan_by_prefix, scan_prefix_is_literal, conversation_lock_excludes,
             outbox_enqueue_claim_deliver, outbox_not_due_before_not_before, outbox_retry_later,
             outbox_dead_letters, outbox_withdraw, outbox_conversation_order, outbox_lease_expiry_takeover,
-            outbox_concurrent_claims_are_disjoint, outbox_release_claims,
-            jobs_put_and_list, jobs_claim_due, jobs_finish, jobs_finish_by_non_owner_refused,
+            outbox_concurrent_claims_are_disjoint, outbox_release_claims, outbox_settle_requires_the_claim,
+            outbox_purge, jobs_put_and_list, jobs_claim_due, jobs_finish, jobs_finish_by_non_owner_refused,
             jobs_lease_expiry_takeover, jobs_cancel, jobs_concurrent_claims_are_disjoint, jobs_release_claims);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -81,6 +81,8 @@ macro_rules! storage_conformance_cases {
             outbox_lease_expiry_takeover,
             outbox_concurrent_claims_are_disjoint,
             outbox_release_claims,
+            outbox_settle_requires_the_claim,
+            outbox_purge,
             jobs_put_and_list,
             jobs_claim_due,
             jobs_finish,
@@ -120,6 +122,8 @@ where
     outbox_lease_expiry_takeover(&make).await;
     outbox_concurrent_claims_are_disjoint(&make).await;
     outbox_release_claims(&make).await;
+    outbox_settle_requires_the_claim(&make).await;
+    outbox_purge(&make).await;
     jobs_put_and_list(&make).await;
     jobs_claim_due(&make).await;
     jobs_finish(&make).await;
