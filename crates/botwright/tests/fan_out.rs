@@ -38,6 +38,8 @@ async fn fan_out_to_ten_thousand_stays_bounded_and_counts_right() {
     while let Some(item) = fan_out.next().await {
         most_pending = most_pending.max(bot.pending_deliveries());
         assert!(seen.insert(item.index), "index {} reported twice", item.index);
+        let to = item.address.as_ref().map(|a| a.conversation.id.clone());
+        assert_eq!(to, Some(format!("conv{}", item.index)), "each outcome names its address");
         if stale_ones.contains(&item.index) {
             assert!(item.result.as_ref().is_err_and(FanOutError::is_stale), "{:?}", item.result);
         }

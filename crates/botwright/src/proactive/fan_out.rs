@@ -67,7 +67,8 @@ impl FanOutError {
 pub struct FanOutItem {
     /// The position of the message (or address) in the input.
     pub index: usize,
-    /// The address (`None` for a message given without one).
+    /// The address (`None` for a message given without one, and for a message another
+    /// instance of the bot delivered, whose outcome was read from the store).
     pub address: Option<Address>,
     /// The receipt of the (last) message delivered; `None` when a dialog sent nothing, or when
     /// the bot has no outbox to follow a dialog's messages through.
@@ -190,15 +191,15 @@ impl Bot {
         let token = shared.listeners.add_fan_out(tx);
         let guard = FanOutGuard { shared: shared.clone(), token };
         let batch = shared.settings.enqueue_batch.max(1);
-        let mut addresses: Vec<Option<Address>> = Vec::new();
         let mut ids: Vec<Option<OutboxId>> = Vec::new();
         let mut ready: VecDeque<FanOutItem> = VecDeque::new();
         let mut entries = Vec::with_capacity(batch);
         let mut pending_indexes = Vec::with_capacity(batch);
         for (index, message) in messages.into_iter().enumerate() {
-            let address = message.get_address().cloned();
-            addresses.push(address.clone());
             ids.push(None);
+            // Kept only to report a message that cannot be sent; the worker reports the
+            // address of the others with their outcome.
+            let address = message.get_address().cloned();
             match self.prepare_proactive(message).await {
                 Ok((address, activity)) => {
                     let conversation_key = address.conversation_key();
@@ -218,8 +219,8 @@ impl Bot {
         }
         flush_batch(&shared, &mut entries, &mut pending_indexes, &mut ids).await?;
         let outstanding = ids.iter().filter(|i| i.is_some()).count();
-        let len = addresses.len();
-        let state = Outcomes { guard, rx, addresses, ids, done: vec![false; len], outstanding, ready, cursor: 0 };
+        let len = ids.len();
+        let state = Outcomes { guard, rx, ids, done: vec![false; len], outstanding, ready, cursor: 0 };
         Ok(FanOut { len, stream: stream::unfold(state, Outcomes::next).boxed() })
     }
 
@@ -361,8 +362,7 @@ const STATUS_POLL_BATCH: usize = 256;
 /// The state behind a durable fan-out's stream.
 struct Outcomes {
     guard: FanOutGuard,
-    rx: mpsc::UnboundedReceiver<(usize, Finished)>,
-    addresses: Vec<Option<Address>>,
+    rx: mpsc::UnboundedReceiver<(usize, Finished, Option<Address>)>,
     ids: Vec<Option<OutboxId>>,
     done: Vec<bool>,
     outstanding: usize,
@@ -382,7 +382,7 @@ impl Outcomes {
             let poll = self.guard.shared.settings.poll_interval;
             tokio::select! {
                 received = self.rx.recv() => match received {
-                    Some((index, finished)) => self.complete(index, finished),
+                    Some((index, finished, address)) => self.complete(index, finished, address),
                     None => return None,
                 },
                 // Entries another instance delivers are not announced here: read their status.
@@ -391,14 +391,13 @@ impl Outcomes {
         }
     }
 
-    fn complete(&mut self, index: usize, finished: Finished) {
+    fn complete(&mut self, index: usize, finished: Finished, address: Option<Address>) {
         let Some(done) = self.done.get_mut(index) else { return };
         if *done {
             return;
         }
         *done = true;
         self.outstanding -= 1;
-        let address = self.addresses[index].take();
         let result =
             finished.into_result().map(|d| Some(Receipt { activity_id: d.activity_id, outbox_id: self.ids[index] }));
         self.ready.push_back(FanOutItem { index, address, result: result.map_err(FanOutError::from) });
@@ -425,10 +424,10 @@ impl Outcomes {
                 Ok(Some(status)) => {
                     if let Some(finished) = Finished::from_status(&status) {
                         let finished = self.guard.shared.listeners.recent(id).unwrap_or(finished);
-                        self.complete(index, finished);
+                        self.complete(index, finished, None);
                     }
                 }
-                Ok(None) => self.complete(index, Finished::Dead("the outbox entry is gone".into())),
+                Ok(None) => self.complete(index, Finished::Dead("the outbox entry is gone".into()), None),
                 Err(e) => {
                     tracing::warn!(error = %e, "fan-out could not read an outbox status");
                     return;

@@ -127,8 +127,11 @@ pub(crate) enum Notice {
     Finished(Finished),
 }
 
-/// A fan-out's stream of finished entries: (index, outcome).
-pub(crate) type FanOutSender = mpsc::UnboundedSender<(usize, Finished)>;
+/// A fan-out's stream of finished entries: (index, outcome, address).
+pub(crate) type FanOutSender = mpsc::UnboundedSender<(usize, Finished, Option<Address>)>;
+
+/// How long the task that writes outcomes waits for more to join its write.
+const SETTLE_GATHER: Duration = Duration::from_millis(1);
 
 /// How many finished outcomes are remembered for waiters that come late.
 const RECENT: usize = 4096;
@@ -191,7 +194,7 @@ impl Listeners {
 
     /// Tells the waiters of `id` that it was taken back.
     pub(crate) fn withdrawn(&self, id: OutboxId) {
-        self.finished(id, None, &Finished::Withdrawn);
+        self.finished(id, None, &Finished::Withdrawn, None);
     }
 
     fn attempted(&self, id: OutboxId) {
@@ -201,7 +204,8 @@ impl Listeners {
         }
     }
 
-    fn finished(&self, id: OutboxId, fan_out: Option<(u64, usize)>, finished: &Finished) {
+    /// Tells the waiters of `id` how it ended; a fan-out waiting for it also gets its address.
+    fn finished(&self, id: OutboxId, fan_out: Option<(u64, usize)>, finished: &Finished, address: Option<Address>) {
         let mut inner = self.lock();
         inner.recent.insert(id, finished.clone());
         inner.recent_order.push_back(id);
@@ -212,7 +216,7 @@ impl Listeners {
         }
         if let Some((token, index)) = fan_out
             && let Some(sender) = inner.fan_outs.get(&token)
-            && sender.send((index, finished.clone())).is_err()
+            && sender.send((index, finished.clone(), address)).is_err()
         {
             inner.fan_outs.remove(&token);
         }
@@ -226,8 +230,26 @@ impl Listeners {
 #[derive(Debug, Default)]
 pub(crate) struct Settlements {
     queue: Vec<(OutboxId, Settlement)>,
+    /// What to tell the waiters of each queued outcome once it is written (same order).
+    news: Vec<Option<Ending>>,
     /// Whether a task is writing outcomes now (it writes what is queued meanwhile, too).
     writing: bool,
+}
+
+/// How an entry ended, for its waiters: told once the outcome is written, so that what they
+/// hear is what the store says.
+#[derive(Debug)]
+struct Ending {
+    finished: Finished,
+    fan_out: Option<(u64, usize)>,
+    /// The address, for a fan-out.
+    address: Option<Address>,
+}
+
+impl Ending {
+    fn new(finished: Finished, fan_out: Option<(u64, usize)>, address: Option<Address>) -> Option<Ending> {
+        Some(Ending { finished, fan_out, address: fan_out.and(address) })
+    }
 }
 
 impl Shared {
@@ -353,8 +375,8 @@ impl Shared {
             let shared = self.clone();
             tokio::spawn(async move {
                 let id = entry.id;
-                let settlement = shared.attempt(entry).await;
-                shared.settle(id, settlement).await;
+                let (settlement, ending) = shared.attempt(entry).await;
+                shared.settle(id, settlement, ending).await;
             });
         }
         Ok(n)
@@ -363,10 +385,11 @@ impl Shared {
     /// Records the outcome of an attempt: queues it, and writes every queued outcome unless
     /// another task is writing them already (that one writes this one, too). The entry stops
     /// counting as in flight once its outcome is written.
-    async fn settle(&self, id: OutboxId, settlement: Settlement) {
+    async fn settle(&self, id: OutboxId, settlement: Settlement, ending: Option<Ending>) {
         {
             let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
             settlements.queue.push((id, settlement));
+            settlements.news.push(ending);
             if settlements.writing {
                 return;
             }
@@ -374,13 +397,16 @@ impl Shared {
         }
         let Some(outbox) = &self.outbox else { return };
         loop {
-            let batch = {
+            // Let the outcomes of attempts ending about now join this write: under load a
+            // batch then carries many (one store write for all), at the cost of a millisecond.
+            tokio::time::sleep(SETTLE_GATHER).await;
+            let (batch, news) = {
                 let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
                 if settlements.queue.is_empty() {
                     settlements.writing = false;
                     return;
                 }
-                std::mem::take(&mut settlements.queue)
+                (std::mem::take(&mut settlements.queue), std::mem::take(&mut settlements.news))
             };
             match outbox.settle(&self.settings.instance_id, &batch).await {
                 Ok(n) if n < batch.len() as u64 => tracing::warn!(
@@ -392,8 +418,10 @@ impl Shared {
                 // The leases will expire and the messages go again: duplicates, never a loss.
                 Err(e) => tracing::warn!(error = %e, entries = batch.len(), "the outbox could not record outcomes"),
             }
-            for (id, settlement) in &batch {
-                if matches!(settlement, Settlement::RetryLater { .. }) {
+            for ((id, settlement), ending) in batch.iter().zip(news) {
+                if let Some(Ending { finished, fan_out, address }) = ending {
+                    self.listeners.finished(*id, fan_out, &finished, address);
+                } else if matches!(settlement, Settlement::RetryLater { .. }) {
                     // Released: a deadline may take it back now.
                     self.listeners.attempted(*id);
                 }
@@ -403,36 +431,37 @@ impl Shared {
         }
     }
 
-    /// One attempt at one claimed entry; returns the outcome to record.
-    async fn attempt(&self, entry: OutboxEntry) -> Settlement {
+    /// One attempt at one claimed entry; returns the outcome to record and, if it ended, what
+    /// to tell its waiters.
+    async fn attempt(&self, entry: OutboxEntry) -> (Settlement, Option<Ending>) {
         let id = entry.id;
         let payload: Payload = match serde_json::from_str(&entry.payload) {
             Ok(p) => p,
             Err(e) => {
                 let reason = format!("corrupt outbox payload: {e}");
                 tracing::error!(outbox_id = id, %reason, "dead letter");
-                self.listeners.finished(id, None, &Finished::Dead(reason.clone()));
-                return Settlement::Dead { reason };
+                let ending = Ending::new(Finished::Dead(reason.clone()), None, None);
+                return (Settlement::Dead { reason }, ending);
             }
         };
         let Payload { address, mut activity, fan_out } = payload;
         activity.id = Some(format!("{STABLE_ID_PREFIX}{id}"));
         if !self.run_send_middleware(&mut activity).await {
-            return self.finish(id, fan_out, Finished::Withdrawn, "stopped by send middleware", &address, &activity, 0);
+            return self.finish(fan_out, Finished::Withdrawn, "stopped by send middleware", &address, &activity, 0);
         }
         let Some(channel) = self.channels.get(&address.channel_id).cloned() else {
             let error = SendError::NoChannel(address.channel_id.clone());
             let reason = error.to_string();
             let done = Finished::NoChannel(address.channel_id.clone());
-            return self.finish(id, fan_out, done, &reason, &address, &activity, entry.attempts);
+            return self.finish(fan_out, done, &reason, &address, &activity, entry.attempts);
         };
         self.limiters.acquire(&entry.conversation_key, &address.service_url).await;
         let attempts = entry.attempts + 1;
         match channel.deliver(&address, &activity).await {
             Ok(delivered) => {
-                self.listeners.finished(id, fan_out, &Finished::Delivered(delivered.clone()));
                 self.delivered(&address, &activity, &delivered);
-                Settlement::Delivered { activity_id: delivered.activity_id }
+                let ending = Ending::new(Finished::Delivered(delivered.clone()), fan_out, Some(address));
+                (Settlement::Delivered { activity_id: delivered.activity_id }, ending)
             }
             Err(error) if error.is_retryable() => {
                 let age = SystemTime::now().duration_since(entry.created_at).unwrap_or_default();
@@ -440,44 +469,42 @@ impl Shared {
                     let reason = format!("gave up after {attempts} attempt(s): {error}");
                     tracing::warn!(conversation = %address.conversation.id, %reason, "dead letter");
                     let done = Finished::GaveUp { attempts, last: error };
-                    return self.finish(id, fan_out, done, &reason, &address, &activity, attempts);
+                    return self.finish(fan_out, done, &reason, &address, &activity, attempts);
                 }
                 let wait = self.policy.backoff(attempts, error.retry_after());
                 tracing::debug!(conversation = %address.conversation.id, %error, ?wait, outbox_id = id, "retrying delivery");
                 self.due_in(wait);
-                Settlement::RetryLater { not_before: SystemTime::now() + wait, error: error.to_string() }
+                (Settlement::RetryLater { not_before: SystemTime::now() + wait, error: error.to_string() }, None)
             }
             Err(error @ DeliveryError::Stale { .. }) => {
                 self.stale(&address, &error).await;
                 let reason = format!("{STALE_REASON}{error}");
-                self.finish(id, fan_out, Finished::Stale(error), &reason, &address, &activity, attempts)
+                self.finish(fan_out, Finished::Stale(error), &reason, &address, &activity, attempts)
             }
             Err(error) => {
                 tracing::warn!(conversation = %address.conversation.id, %error, "message rejected by the channel");
                 let reason = error.to_string();
-                self.finish(id, fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts)
+                self.finish(fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts)
             }
         }
     }
 
-    /// Ends an entry as a dead letter (or withdrawn): the event and the waiters; returns the
-    /// outcome to record.
-    #[allow(clippy::too_many_arguments)]
+    /// Ends an entry as a dead letter (or withdrawn): the event; returns the outcome to record
+    /// and what to tell the waiters.
     fn finish(
         &self,
-        id: OutboxId,
         fan_out: Option<(u64, usize)>,
         done: Finished,
         reason: &str,
         address: &Address,
         activity: &Activity,
         attempts: u32,
-    ) -> Settlement {
-        self.listeners.finished(id, fan_out, &done);
+    ) -> (Settlement, Option<Ending>) {
         if !matches!(done, Finished::Withdrawn) {
             self.dead_letter(address, activity, reason, attempts);
         }
-        Settlement::Dead { reason: reason.to_owned() }
+        let dead = Settlement::Dead { reason: reason.to_owned() };
+        (dead, Ending::new(done, fan_out, fan_out.map(|_| address.clone())))
     }
 
     /// Remembers that an entry is due again in `wait`, so the worker looks then.
