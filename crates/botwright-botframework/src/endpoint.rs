@@ -21,9 +21,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use botwright::Activity;
+use botwright::activity::ActivityType;
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -126,7 +129,7 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
         trust_service_url(&state.trusted, &activity).await;
     }
 
-    let invoke = activity.kind == botwright::activity::ActivityType::Invoke;
+    let invoke = activity.kind == ActivityType::Invoke;
     let handled = AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await;
     match handled {
         Ok(Ok(response)) if invoke => invoke_answer(response),
@@ -147,7 +150,41 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
 }
 
 /// Reads an activity, saying precisely what is wrong when the body is not one.
+///
+/// A well-formed activity is read straight from the bytes; anything else is read again as a
+/// [`Value`] to word the error (the only way to a precise message, and rare).
 pub(crate) fn parse_activity(bytes: &[u8]) -> Result<Activity, String> {
+    if let Ok(activity) = serde_json::from_slice::<Activity>(bytes)
+        && has_type(&activity, bytes)
+    {
+        return Ok(activity);
+    }
+    explain(bytes)
+}
+
+/// Whether the activity read straight from `bytes` had a non-empty string `type`: any kind but
+/// `message` proves it (only a string becomes a kind), but `message` is also the default, so for
+/// it the `type` is looked up without building anything.
+fn has_type(activity: &Activity, bytes: &[u8]) -> bool {
+    match &activity.kind {
+        ActivityType::Message => {
+            matches!(serde_json::from_slice::<TypeOnly<'_>>(bytes), Ok(TypeOnly { kind: Some(kind) }) if !kind.is_empty())
+        }
+        ActivityType::Other(kind) => !kind.is_empty(),
+        _ => true,
+    }
+}
+
+/// The `type` of an activity, borrowed when it can be; every other field is skipped.
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+}
+
+/// Reads the body as a [`Value`] to say what is wrong with it (or, should it be an activity after
+/// all, returns it).
+fn explain(bytes: &[u8]) -> Result<Activity, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
     let kind = match &value {
         Value::Object(map) => map.get("type"),
@@ -211,5 +248,63 @@ mod tests {
         assert!(parse_activity(br#"{"type":7}"#).unwrap_err().contains("must be a string"));
         assert!(parse_activity(br#"{"type":"message","from":"me"}"#).unwrap_err().contains("malformed"));
         assert_eq!(parse_activity(br#"{"type":"message","text":"hi"}"#).unwrap().text(), "hi");
+    }
+
+    /// `type` defaults to `message` when an activity is read, so a body without a usable `type`
+    /// must be refused before that default applies, with the same words as before.
+    #[test]
+    fn a_type_is_required_even_when_the_rest_is_a_message() {
+        let said = |body: &[u8]| parse_activity(body).unwrap_err();
+        let message = r#""text":"hi","from":{"id":"u"},"conversation":{"id":"c"}"#;
+        assert_eq!(said(format!("{{{message}}}").as_bytes()), "the activity has no `type`");
+        assert_eq!(said(b"{}"), "the activity has no `type`");
+        assert_eq!(said(format!(r#"{{"type":"",{message}}}"#).as_bytes()), "the activity's `type` is empty");
+        assert_eq!(said(format!(r#"{{{message},"type":""}}"#).as_bytes()), "the activity's `type` is empty");
+        assert_eq!(
+            said(format!(r#"{{"type":null,{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not null"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":7,{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not a number"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":{{"name":"message"}},{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not an object"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":["message"],{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not an array"
+        );
+        assert_eq!(said(br#"{"type":true}"#), "the activity's `type` must be a string, not a boolean");
+        assert_eq!(said(br#"["message"]"#), "the body must be a JSON object (an activity), not an array");
+        assert_eq!(said(br#""message""#), "the body must be a JSON object (an activity), not a string");
+        assert_eq!(said(b"null"), "the body must be a JSON object (an activity), not null");
+        // A `type` inside another object is not the activity's.
+        assert_eq!(
+            said(br#"{"text":"hi","entities":[{"type":"mention"}],"channelData":{"type":"message"}}"#),
+            "the activity has no `type`"
+        );
+    }
+
+    /// Whichever way an activity is read, it is the same activity.
+    #[test]
+    fn activities_read_as_before() {
+        let bodies: [&[u8]; 6] = [
+            br#"{"type":"message","text":"hi","from":{"id":"u","name":"U","x":1},"conversation":{"id":"c"},
+                "serviceUrl":"http://127.0.0.1:1/","channelData":{"type":"x"},"entities":[{"type":"mention"}],
+                "x-custom":{"deep":[1,2.5,-3,null,true]}}"#,
+            br#"{"type":"MESSAGE","text":"caps"}"#,
+            br#"{"type":"invoke","name":"adaptiveCard/action","value":{"a":1}}"#,
+            br#"{"type":"somethingNew","text":"later"}"#,
+            br#"{"type":"message","text":"escaped keys"}"#,
+            br#"{"type":"message","type":"typing"}"#,
+        ];
+        for body in bodies {
+            let value: Value = serde_json::from_slice(body).unwrap();
+            let expected: Activity = serde_json::from_value(value).unwrap();
+            assert_eq!(parse_activity(body).unwrap(), expected, "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(parse_activity(br#"{"type":"message","type":"typing"}"#).unwrap().kind, ActivityType::Typing);
     }
 }
