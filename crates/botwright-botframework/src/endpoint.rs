@@ -24,9 +24,7 @@ use botwright::Activity;
 use botwright::activity::ActivityType;
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde::Deserialize;
 use serde_json::{Value, json};
-use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -164,22 +162,60 @@ pub(crate) fn parse_activity(bytes: &[u8]) -> Result<Activity, String> {
 
 /// Whether the activity read straight from `bytes` had a non-empty string `type`: any kind but
 /// `message` proves it (only a string becomes a kind), but `message` is also the default, so for
-/// it the `type` is looked up without building anything.
+/// it the body must have a top-level `type` key (which, the body having been read as an
+/// activity, held a string naming `message`). `false` also when that cannot be told cheaply.
 fn has_type(activity: &Activity, bytes: &[u8]) -> bool {
     match &activity.kind {
-        ActivityType::Message => {
-            matches!(serde_json::from_slice::<TypeOnly<'_>>(bytes), Ok(TypeOnly { kind: Some(kind) }) if !kind.is_empty())
-        }
+        ActivityType::Message => has_top_level_type_key(bytes) == Some(true),
         ActivityType::Other(kind) => !kind.is_empty(),
         _ => true,
     }
 }
 
-/// The `type` of an activity, borrowed when it can be; every other field is skipped.
-#[derive(Deserialize)]
-struct TypeOnly<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
+/// Whether `bytes`, valid JSON holding an object, has the key `"type"` at its top level; `None`
+/// when it has not as such but has a key written with escapes (only a full parse can tell then).
+///
+/// A scan without building anything: it follows the nesting and skips strings.
+fn has_top_level_type_key(bytes: &[u8]) -> Option<bool> {
+    let mut depth = 0usize;
+    let mut key_next = false;
+    let mut unsure = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                while end < bytes.len() && bytes[end] != b'"' {
+                    if bytes[end] == b'\\' {
+                        escaped = true;
+                        end += 1;
+                    }
+                    end += 1;
+                }
+                if depth == 1 && key_next {
+                    if bytes.get(start..end) == Some(b"type".as_slice()) {
+                        return Some(true);
+                    }
+                    unsure |= escaped;
+                }
+                key_next = false;
+                i = end;
+            }
+            b'{' => {
+                depth += 1;
+                key_next = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => key_next = depth == 1,
+            b':' => key_next = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    if unsure { None } else { Some(false) }
 }
 
 /// Reads the body as a [`Value`] to say what is wrong with it (or, should it be an activity after
@@ -285,6 +321,27 @@ mod tests {
             said(br#"{"text":"hi","entities":[{"type":"mention"}],"channelData":{"type":"message"}}"#),
             "the activity has no `type`"
         );
+    }
+
+    #[test]
+    fn the_top_level_type_key_is_found_by_a_scan() {
+        let scan = |body: &str| has_top_level_type_key(body.as_bytes());
+        assert_eq!(scan(r#"{"type":"message"}"#), Some(true));
+        assert_eq!(scan(r#" { "text" : "a \"type\": b" , "type" : "message" } "#), Some(true));
+        assert_eq!(scan(r#"{"text":"hi"}"#), Some(false));
+        assert_eq!(scan(r#"{}"#), Some(false));
+        // Nested keys and string values are not the activity's `type`.
+        assert_eq!(scan(r#"{"channelData":{"type":"x"},"entities":[{"type":"mention"}]}"#), Some(false));
+        assert_eq!(scan(r#"{"text":"type","name":"\"type\"","value":["type",{"a":{"type":1}}]}"#), Some(false));
+        assert_eq!(scan(r#"{"a":"x\\","b":[[],{}],"c":{"d":[{"type":[]}]}}"#), Some(false));
+        assert_eq!(scan(r#"{"a":[1,2],"type":"message"}"#), Some(true));
+        assert_eq!(scan(r#"{"a":{"b":{}},"type":"message"}"#), Some(true));
+        // A key written with escapes needs the full parse.
+        assert_eq!(scan(r#"{"\u0074ype":"message"}"#), None);
+        assert_eq!(scan(r#"{"te\u0078t":"hi","type":"message"}"#), Some(true));
+        assert_eq!(scan(r#"{"te\u0078t":"hi"}"#), None);
+        // Escapes inside values are fine.
+        assert_eq!(scan(r#"{"text":"\\","type":"message"}"#), Some(true));
     }
 
     /// Whichever way an activity is read, it is the same activity.
