@@ -1,9 +1,10 @@
 //! [`BotFramework`]: the channel's parts, built once from a configuration and wired together.
 //!
-//! One HTTP connection pool, one token cache, one set of trusted hosts and one authenticator are
-//! shared by the inbound endpoint ([`BotFramework::router`]) and the outbound channel
-//! ([`BotFramework::channel`]), so a service URL learned from an authenticated request is trusted
-//! for replies and proactive messages at once.
+//! One token cache, one set of trusted hosts and one authenticator are shared by the inbound
+//! endpoint ([`BotFramework::router`]) and the outbound channel ([`BotFramework::channel`]), so a
+//! service URL learned from an authenticated request is trusted for replies and proactive
+//! messages at once. The connector has its own connection pool, which follows no redirects; tokens
+//! and signing keys share another.
 
 use crate::auth::Authenticator;
 use crate::channel::BotFrameworkChannel;
@@ -12,7 +13,7 @@ use crate::connector::ConnectorClient;
 use crate::endpoint::{EndpointState, router};
 use crate::handler::ActivityHandler;
 use crate::token::AppCredentials;
-use crate::transport::http_client;
+use crate::transport::{connector_client, http_client};
 use crate::trust::{TrustedHosts, host_of_entry};
 use botwright::Storage;
 use std::sync::Arc;
@@ -80,7 +81,7 @@ impl BotFramework {
         } else if credentials.is_none() {
             tracing::warn!("MICROSOFT_APP_PASSWORD is not set: outbound calls to the connector carry no token");
         }
-        let connector = ConnectorClient::new(client, credentials.clone(), trusted.clone());
+        let connector = ConnectorClient::new(connector_client(&config)?, credentials.clone(), trusted.clone());
         Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
     }
 

@@ -18,7 +18,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use url::Url;
 
@@ -193,13 +194,20 @@ pub struct ConnectorClient {
     client: reqwest::Client,
     credentials: Option<Arc<AppCredentials>>,
     trusted: Arc<TrustedHosts>,
+    service_urls: Arc<ServiceUrls>,
 }
 
 impl ConnectorClient {
     /// A client over `client`; with `credentials`, calls carry the bot's token to `trusted` hosts
-    /// only.
+    /// only. `client` should follow no redirects (`reqwest::redirect::Policy::none()`, as
+    /// [`BotFramework`](crate::BotFramework)'s does), so that a 3xx is reported, not followed.
     pub fn new(client: reqwest::Client, credentials: Option<Arc<AppCredentials>>, trusted: Arc<TrustedHosts>) -> Self {
-        ConnectorClient { client, credentials, trusted }
+        ConnectorClient { client, credentials, trusted, service_urls: Arc::default() }
+    }
+
+    /// `{serviceUrl}/v3/{segments...}`, from the service URL parsed once for all calls.
+    fn endpoint(&self, service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+        endpoint_from(self.service_urls.base(service_url)?, service_url, segments)
     }
 
     /// Replies to activity `reply_to_id`:
@@ -211,7 +219,7 @@ impl ConnectorClient {
         reply_to_id: &str,
         activity: &Activity,
     ) -> Result<ResourceResponse, ConnectorError> {
-        let url = endpoint(service_url, &["conversations", conversation_id, "activities", reply_to_id])?;
+        let url = self.endpoint(service_url, &["conversations", conversation_id, "activities", reply_to_id])?;
         let body = self.call(Method::POST, url, Some(to_json(activity)?)).await?;
         Ok(resource_response(&body))
     }
@@ -223,7 +231,7 @@ impl ConnectorClient {
         conversation_id: &str,
         activity: &Activity,
     ) -> Result<ResourceResponse, ConnectorError> {
-        let url = endpoint(service_url, &["conversations", conversation_id, "activities"])?;
+        let url = self.endpoint(service_url, &["conversations", conversation_id, "activities"])?;
         let body = self.call(Method::POST, url, Some(to_json(activity)?)).await?;
         Ok(resource_response(&body))
     }
@@ -236,7 +244,7 @@ impl ConnectorClient {
         activity_id: &str,
         activity: &Activity,
     ) -> Result<ResourceResponse, ConnectorError> {
-        let url = endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
+        let url = self.endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
         let body = self.call(Method::PUT, url, Some(to_json(activity)?)).await?;
         Ok(resource_response(&body))
     }
@@ -248,7 +256,7 @@ impl ConnectorClient {
         conversation_id: &str,
         activity_id: &str,
     ) -> Result<(), ConnectorError> {
-        let url = endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
+        let url = self.endpoint(service_url, &["conversations", conversation_id, "activities", activity_id])?;
         self.call(Method::DELETE, url, None).await?;
         Ok(())
     }
@@ -259,7 +267,7 @@ impl ConnectorClient {
         service_url: &str,
         parameters: &ConversationParameters,
     ) -> Result<ConversationResourceResponse, ConnectorError> {
-        let url = endpoint(service_url, &["conversations"])?;
+        let url = self.endpoint(service_url, &["conversations"])?;
         let shown = url.to_string();
         let body = self.call(Method::POST, url, Some(to_json(parameters)?)).await?;
         serde_json::from_str(&body).map_err(|e| ConnectorError::InvalidResponse {
@@ -275,7 +283,7 @@ impl ConnectorClient {
         service_url: &str,
         conversation_id: &str,
     ) -> Result<Vec<ChannelAccount>, ConnectorError> {
-        let url = endpoint(service_url, &["conversations", conversation_id, "members"])?;
+        let url = self.endpoint(service_url, &["conversations", conversation_id, "members"])?;
         let shown = url.to_string();
         let body = self.call(Method::GET, url, None).await?;
         serde_json::from_str(&body).map_err(|e| ConnectorError::InvalidResponse {
@@ -355,10 +363,50 @@ impl ConnectorClient {
     }
 }
 
-/// `{serviceUrl}/v3/{segments...}`, each segment percent-encoded.
-fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+/// The most service URLs kept parsed; a bot talks to a handful (one per channel and region).
+const MAX_SERVICE_URLS: usize = 256;
+
+/// Service URLs already parsed and checked, so that a reply does not parse its service URL again.
+#[derive(Debug, Default)]
+struct ServiceUrls {
+    parsed: RwLock<HashMap<String, Url>>,
+}
+
+impl ServiceUrls {
+    /// The parsed service URL, without query or fragment.
+    fn base(&self, service_url: &str) -> Result<Url, ConnectorError> {
+        if let Some(url) = self.parsed.read().ok().and_then(|parsed| parsed.get(service_url).cloned()) {
+            return Ok(url);
+        }
+        let url = base_url(service_url)?;
+        if let Ok(mut parsed) = self.parsed.write() {
+            if parsed.len() >= MAX_SERVICE_URLS {
+                parsed.clear();
+            }
+            parsed.insert(service_url.to_owned(), url.clone());
+        }
+        Ok(url)
+    }
+}
+
+/// Parses and checks a service URL, and drops its query and fragment.
+fn base_url(service_url: &str) -> Result<Url, ConnectorError> {
     let mut url = parse_service_url(service_url).map_err(|e| ConnectorError::InvalidServiceUrl(e.0))?;
-    let mut path = url.path().trim_end_matches('/').to_owned();
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// `{serviceUrl}/v3/{segments...}`, each segment percent-encoded.
+#[cfg(test)]
+fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+    endpoint_from(base_url(service_url)?, service_url, segments)
+}
+
+/// `{base}/v3/{segments...}`, each segment percent-encoded; `base` is `service_url` parsed.
+fn endpoint_from(mut url: Url, service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+    let mut path = String::with_capacity(url.path().len() + 64);
+    path.push_str(url.path().trim_end_matches('/'));
     path.push_str("/v3");
     for segment in segments {
         if segment.is_empty() {
@@ -370,8 +418,6 @@ fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError>
         path.extend(utf8_percent_encode(segment, COMPONENT_SET));
     }
     url.set_path(&path);
-    url.set_query(None);
-    url.set_fragment(None);
     Ok(url)
 }
 
@@ -443,6 +489,27 @@ mod tests {
         assert_eq!(url.path(), "/v3/conversations/19%3Aa%40thread.skype%3Bmessageid%3D1/members");
         let url = endpoint("https://x.example/", &["conversations", "a/../b?c#d e"]).unwrap();
         assert_eq!(url.path(), "/v3/conversations/a%2F..%2Fb%3Fc%23d%20e");
+    }
+
+    #[test]
+    fn a_service_url_is_parsed_once() {
+        let urls = ServiceUrls::default();
+        let service_url = "https://SMBA.example/emea/?x=1#top";
+        let base = urls.base(service_url).unwrap();
+        assert_eq!(base.as_str(), "https://smba.example/emea/");
+        assert_eq!(urls.parsed.read().unwrap().len(), 1);
+        assert_eq!(urls.base(service_url).unwrap(), base);
+        assert_eq!(urls.parsed.read().unwrap().len(), 1);
+        let url = endpoint_from(base, service_url, &["conversations", "c1"]).unwrap();
+        assert_eq!(url, endpoint(service_url, &["conversations", "c1"]).unwrap());
+        assert_eq!(url.as_str(), "https://smba.example/emea/v3/conversations/c1");
+        // A URL that cannot be used is refused every time, and not kept.
+        assert!(matches!(urls.base("ftp://x/"), Err(ConnectorError::InvalidServiceUrl(_))));
+        assert_eq!(urls.parsed.read().unwrap().len(), 1);
+        for n in 0..MAX_SERVICE_URLS + 1 {
+            urls.base(&format!("https://x{n}.example/")).unwrap();
+        }
+        assert!(urls.parsed.read().unwrap().len() <= MAX_SERVICE_URLS);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use botwright::Activity;
+use botwright::activity::ActivityType;
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
@@ -126,7 +127,7 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
         trust_service_url(&state.trusted, &activity).await;
     }
 
-    let invoke = activity.kind == botwright::activity::ActivityType::Invoke;
+    let invoke = activity.kind == ActivityType::Invoke;
     let handled = AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await;
     match handled {
         Ok(Ok(response)) if invoke => invoke_answer(response),
@@ -147,7 +148,79 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
 }
 
 /// Reads an activity, saying precisely what is wrong when the body is not one.
+///
+/// A well-formed activity is read straight from the bytes; anything else is read again as a
+/// [`Value`] to word the error (the only way to a precise message, and rare).
 pub(crate) fn parse_activity(bytes: &[u8]) -> Result<Activity, String> {
+    if let Ok(activity) = serde_json::from_slice::<Activity>(bytes)
+        && has_type(&activity, bytes)
+    {
+        return Ok(activity);
+    }
+    explain(bytes)
+}
+
+/// Whether the activity read straight from `bytes` had a non-empty string `type`: any kind but
+/// `message` proves it (only a string becomes a kind), but `message` is also the default, so for
+/// it the body must have a top-level `type` key (which, the body having been read as an
+/// activity, held a string naming `message`). `false` also when that cannot be told cheaply.
+fn has_type(activity: &Activity, bytes: &[u8]) -> bool {
+    match &activity.kind {
+        ActivityType::Message => has_top_level_type_key(bytes) == Some(true),
+        ActivityType::Other(kind) => !kind.is_empty(),
+        _ => true,
+    }
+}
+
+/// Whether `bytes`, valid JSON holding an object, has the key `"type"` at its top level; `None`
+/// when it has not as such but has a key written with escapes (only a full parse can tell then).
+///
+/// A scan without building anything: it follows the nesting and skips strings.
+fn has_top_level_type_key(bytes: &[u8]) -> Option<bool> {
+    let mut depth = 0usize;
+    let mut key_next = false;
+    let mut unsure = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                while end < bytes.len() && bytes[end] != b'"' {
+                    if bytes[end] == b'\\' {
+                        escaped = true;
+                        end += 1;
+                    }
+                    end += 1;
+                }
+                if depth == 1 && key_next {
+                    if bytes.get(start..end) == Some(b"type".as_slice()) {
+                        return Some(true);
+                    }
+                    unsure |= escaped;
+                }
+                key_next = false;
+                i = end;
+            }
+            b'{' => {
+                depth += 1;
+                key_next = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => key_next = depth == 1,
+            b':' => key_next = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    if unsure { None } else { Some(false) }
+}
+
+/// Reads the body as a [`Value`] to say what is wrong with it (or, should it be an activity after
+/// all, returns it).
+fn explain(bytes: &[u8]) -> Result<Activity, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
     let kind = match &value {
         Value::Object(map) => map.get("type"),
@@ -211,5 +284,84 @@ mod tests {
         assert!(parse_activity(br#"{"type":7}"#).unwrap_err().contains("must be a string"));
         assert!(parse_activity(br#"{"type":"message","from":"me"}"#).unwrap_err().contains("malformed"));
         assert_eq!(parse_activity(br#"{"type":"message","text":"hi"}"#).unwrap().text(), "hi");
+    }
+
+    /// `type` defaults to `message` when an activity is read, so a body without a usable `type`
+    /// must be refused before that default applies, with the same words as before.
+    #[test]
+    fn a_type_is_required_even_when_the_rest_is_a_message() {
+        let said = |body: &[u8]| parse_activity(body).unwrap_err();
+        let message = r#""text":"hi","from":{"id":"u"},"conversation":{"id":"c"}"#;
+        assert_eq!(said(format!("{{{message}}}").as_bytes()), "the activity has no `type`");
+        assert_eq!(said(b"{}"), "the activity has no `type`");
+        assert_eq!(said(format!(r#"{{"type":"",{message}}}"#).as_bytes()), "the activity's `type` is empty");
+        assert_eq!(said(format!(r#"{{{message},"type":""}}"#).as_bytes()), "the activity's `type` is empty");
+        assert_eq!(
+            said(format!(r#"{{"type":null,{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not null"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":7,{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not a number"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":{{"name":"message"}},{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not an object"
+        );
+        assert_eq!(
+            said(format!(r#"{{"type":["message"],{message}}}"#).as_bytes()),
+            "the activity's `type` must be a string, not an array"
+        );
+        assert_eq!(said(br#"{"type":true}"#), "the activity's `type` must be a string, not a boolean");
+        assert_eq!(said(br#"["message"]"#), "the body must be a JSON object (an activity), not an array");
+        assert_eq!(said(br#""message""#), "the body must be a JSON object (an activity), not a string");
+        assert_eq!(said(b"null"), "the body must be a JSON object (an activity), not null");
+        // A `type` inside another object is not the activity's.
+        assert_eq!(
+            said(br#"{"text":"hi","entities":[{"type":"mention"}],"channelData":{"type":"message"}}"#),
+            "the activity has no `type`"
+        );
+    }
+
+    #[test]
+    fn the_top_level_type_key_is_found_by_a_scan() {
+        let scan = |body: &str| has_top_level_type_key(body.as_bytes());
+        assert_eq!(scan(r#"{"type":"message"}"#), Some(true));
+        assert_eq!(scan(r#" { "text" : "a \"type\": b" , "type" : "message" } "#), Some(true));
+        assert_eq!(scan(r#"{"text":"hi"}"#), Some(false));
+        assert_eq!(scan(r#"{}"#), Some(false));
+        // Nested keys and string values are not the activity's `type`.
+        assert_eq!(scan(r#"{"channelData":{"type":"x"},"entities":[{"type":"mention"}]}"#), Some(false));
+        assert_eq!(scan(r#"{"text":"type","name":"\"type\"","value":["type",{"a":{"type":1}}]}"#), Some(false));
+        assert_eq!(scan(r#"{"a":"x\\","b":[[],{}],"c":{"d":[{"type":[]}]}}"#), Some(false));
+        assert_eq!(scan(r#"{"a":[1,2],"type":"message"}"#), Some(true));
+        assert_eq!(scan(r#"{"a":{"b":{}},"type":"message"}"#), Some(true));
+        // A key written with escapes needs the full parse.
+        assert_eq!(scan(r#"{"\u0074ype":"message"}"#), None);
+        assert_eq!(scan(r#"{"te\u0078t":"hi","type":"message"}"#), Some(true));
+        assert_eq!(scan(r#"{"te\u0078t":"hi"}"#), None);
+        // Escapes inside values are fine.
+        assert_eq!(scan(r#"{"text":"\\","type":"message"}"#), Some(true));
+    }
+
+    /// Whichever way an activity is read, it is the same activity.
+    #[test]
+    fn activities_read_as_before() {
+        let bodies: [&[u8]; 6] = [
+            br#"{"type":"message","text":"hi","from":{"id":"u","name":"U","x":1},"conversation":{"id":"c"},
+                "serviceUrl":"http://127.0.0.1:1/","channelData":{"type":"x"},"entities":[{"type":"mention"}],
+                "x-custom":{"deep":[1,2.5,-3,null,true]}}"#,
+            br#"{"type":"MESSAGE","text":"caps"}"#,
+            br#"{"type":"invoke","name":"adaptiveCard/action","value":{"a":1}}"#,
+            br#"{"type":"somethingNew","text":"later"}"#,
+            br#"{"type":"message","text":"escaped keys"}"#,
+            br#"{"type":"message","type":"typing"}"#,
+        ];
+        for body in bodies {
+            let value: Value = serde_json::from_slice(body).unwrap();
+            let expected: Activity = serde_json::from_value(value).unwrap();
+            assert_eq!(parse_activity(body).unwrap(), expected, "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(parse_activity(br#"{"type":"message","type":"typing"}"#).unwrap().kind, ActivityType::Typing);
     }
 }

@@ -1,4 +1,7 @@
-//! The shared HTTP client: one connection pool for the connector, tokens and signing keys.
+//! The HTTP clients: one connection pool for tokens and signing keys, one for the connector.
+//!
+//! The connector's client follows no redirects: a connector call answered with a 3xx is an
+//! error (and a redirect would carry the bot's token to wherever it points).
 //!
 //! TLS is rustls with the `ring` crypto provider (no C toolchain beyond a C compiler, no
 //! aws-lc). reqwest needs a process-wide rustls provider; it is installed here unless the
@@ -12,6 +15,18 @@ pub(crate) const USER_AGENT: &str =
 
 /// Builds the pooled client with the configured timeouts.
 pub(crate) fn http_client(config: &BotFrameworkConfig) -> Result<reqwest::Client, ConfigError> {
+    builder(config).build().map_err(|e| ConfigError::HttpClient(e.to_string()))
+}
+
+/// Builds the connector's pooled client: the configured timeouts, and no redirects followed.
+pub(crate) fn connector_client(config: &BotFrameworkConfig) -> Result<reqwest::Client, ConfigError> {
+    builder(config)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ConfigError::HttpClient(e.to_string()))
+}
+
+fn builder(config: &BotFrameworkConfig) -> reqwest::ClientBuilder {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Fails only when another thread installed a provider meanwhile, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -21,6 +36,4 @@ pub(crate) fn http_client(config: &BotFrameworkConfig) -> Result<reqwest::Client
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
-        .build()
-        .map_err(|e| ConfigError::HttpClient(e.to_string()))
 }

@@ -196,6 +196,19 @@ async fn status_400_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_redirect_is_an_error_and_is_not_followed() {
+    let connector = Connector::start().await;
+    let bf = framework();
+    let to = address(&connector.service_url(), "moved");
+    let error = bf.connector().reply_to_activity(&to.service_url, "moved", "a1", &Activity::message("hi")).await;
+    assert!(matches!(error, Err(ConnectorError::Status { status: 307, .. })), "{error:?}");
+    let error = deliver(&bf, &connector.service_url(), "moved").await.unwrap_err();
+    assert!(matches!(error, DeliveryError::Rejected { status: 307, .. }), "{error:?}");
+    let paths: Vec<String> = connector.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/v3/conversations/moved/activities/a1", "/v3/conversations/moved/activities/incoming-7"]);
+}
+
+#[tokio::test]
 async fn a_hanging_service_times_out_as_unreachable() {
     let connector = Connector::start().await;
     let error = deliver(&framework(), &connector.service_url(), "hang").await.unwrap_err();

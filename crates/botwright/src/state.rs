@@ -12,6 +12,7 @@
 //! A document is written back only when it changed, and all changed documents of a turn are
 //! written in one atomic batch.
 
+use crate::activity::{ChannelAccount, ConversationAccount};
 use crate::address::Address;
 use crate::dialog::Frame;
 use crate::storage::{Document, Precondition, Storage, StorageError, Write};
@@ -130,11 +131,117 @@ impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
     }
 }
 
+/// The user's address-book entry in a turn: as stored, and parsed only when it has to change.
+///
+/// A user's messages usually come from the address the entry already holds, so most turns find
+/// the stored JSON to be exactly what a refresh would write, and neither parse nor write it.
+#[derive(Debug, Clone)]
+pub(crate) struct AddressEntry {
+    key: String,
+    stored: Option<Document>,
+    /// The entry once parsed to change it; `None` while it stays as stored.
+    parsed: Option<Loaded<AddressDoc>>,
+}
+
+impl AddressEntry {
+    fn new(key: String, stored: Option<Document>) -> Self {
+        AddressEntry { key, stored, parsed: None }
+    }
+
+    /// Remembers `address` as the user's freshest address (last writer wins); a message from the
+    /// user also clears staleness.
+    pub(crate) fn refresh(&mut self, address: &Address) -> Result<(), StorageError> {
+        if self.parsed.is_none()
+            && let Some(stored) = &self.stored
+        {
+            let json = serde_json::to_string(&FreshEntry::of(address))
+                .map_err(|e| StorageError::Corrupt { key: self.key.clone(), reason: e.to_string() })?;
+            if stored.json == json {
+                return Ok(());
+            }
+        }
+        let entry = match &mut self.parsed {
+            Some(entry) => entry,
+            None => {
+                let mut entry: Loaded<AddressDoc> = Loaded::parse(self.key.clone(), self.stored.clone())?;
+                entry.last_writer_wins = true;
+                self.parsed.insert(entry)
+            }
+        };
+        let user = &mut entry.value;
+        let changed = user.address.as_ref().is_none_or(|a| {
+            a.service_url != address.service_url
+                || a.conversation != address.conversation
+                || a.bot != address.bot
+                || a.user != address.user
+                || a.locale != address.locale
+                || a.tenant_id != address.tenant_id
+                || a.channel_id != address.channel_id
+        });
+        if changed {
+            user.address = Some(address.without_reply_id());
+        }
+        user.stale = None;
+        Ok(())
+    }
+
+    /// The write that saves this entry, if it changed.
+    fn write(&self) -> Result<Option<Write>, StorageError> {
+        self.parsed.as_ref().map_or(Ok(None), Loaded::write)
+    }
+
+    fn saved(&mut self, json: String, etag: String) {
+        if let Some(entry) = &mut self.parsed {
+            entry.saved(json, etag);
+        }
+    }
+}
+
+/// The entry a refresh with `address` leaves: `address` without its reply-to id, not stale.
+///
+/// It serializes exactly as that [`AddressDoc`] does, without copying the address.
+#[derive(Serialize)]
+struct FreshEntry<'a> {
+    address: AddressWithoutReplyId<'a>,
+}
+
+/// An [`Address`] without its `id`, in the same fields and order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressWithoutReplyId<'a> {
+    channel_id: &'a str,
+    user: &'a ChannelAccount,
+    bot: &'a ChannelAccount,
+    conversation: &'a ConversationAccount,
+    service_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locale: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<&'a str>,
+}
+
+impl<'a> FreshEntry<'a> {
+    fn of(address: &'a Address) -> Self {
+        let Address { id: _, channel_id, user, bot, conversation, service_url, locale, tenant_id } = address;
+        FreshEntry {
+            address: AddressWithoutReplyId {
+                channel_id,
+                user,
+                bot,
+                conversation,
+                service_url,
+                locale: locale.as_deref(),
+                tenant_id: tenant_id.as_deref(),
+            },
+        }
+    }
+}
+
 /// The documents of a turn.
 #[derive(Debug, Clone)]
 pub(crate) struct TurnDocs {
     pub(crate) user: Loaded<UserDoc>,
-    pub(crate) address: Loaded<AddressDoc>,
+    pub(crate) address: AddressEntry,
     pub(crate) conversation: Loaded<ConversationDoc>,
     pub(crate) private: Loaded<PrivateDoc>,
 }
@@ -150,11 +257,7 @@ impl TurnDocs {
             storage.read_many(&[&user_key, &address_key, &conversation_key, &private_key]).await?.into_iter();
         Ok(TurnDocs {
             user: Loaded::parse(user_key, docs.next().flatten())?,
-            address: {
-                let mut entry: Loaded<AddressDoc> = Loaded::parse(address_key, docs.next().flatten())?;
-                entry.last_writer_wins = true;
-                entry
-            },
+            address: AddressEntry::new(address_key, docs.next().flatten()),
             conversation: Loaded::parse(conversation_key, docs.next().flatten())?,
             private: Loaded::parse(private_key, docs.next().flatten())?,
         })
@@ -230,4 +333,87 @@ pub(crate) async fn update_address(
         }
     }
     Err(StorageError::Conflict { key })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(conversation: &str) -> Address {
+        let mut address = Address::new(
+            "msteams",
+            "https://smba.example/",
+            ChannelAccount::new("u1"),
+            ChannelAccount::new("b1"),
+            ConversationAccount::new(conversation),
+        );
+        address.id = Some("incoming-1".into());
+        address
+    }
+
+    fn stored(doc: &AddressDoc) -> Option<Document> {
+        Some(Document { json: serde_json::to_string(doc).unwrap(), etag: "1".into() })
+    }
+
+    fn fresh(conversation: &str) -> AddressDoc {
+        AddressDoc { address: Some(address(conversation).without_reply_id()), stale: None }
+    }
+
+    fn written(entry: &AddressEntry) -> Option<AddressDoc> {
+        let write = entry.write().unwrap()?;
+        assert_eq!(write.precondition, Precondition::Any, "the address book is last-writer-wins");
+        Some(serde_json::from_str(write.json.as_deref().unwrap()).unwrap())
+    }
+
+    #[test]
+    fn a_first_message_writes_the_address() {
+        let mut entry = AddressEntry::new("address/msteams/u1".into(), None);
+        entry.refresh(&address("c1")).unwrap();
+        assert_eq!(written(&entry), Some(fresh("c1")));
+    }
+
+    #[test]
+    fn the_same_address_again_is_neither_parsed_nor_written() {
+        let mut entry = AddressEntry::new("address/msteams/u1".into(), stored(&fresh("c1")));
+        entry.refresh(&address("c1")).unwrap();
+        assert!(entry.parsed.is_none());
+        assert_eq!(written(&entry), None);
+    }
+
+    #[test]
+    fn a_new_conversation_or_staleness_is_written() {
+        let mut entry = AddressEntry::new("address/msteams/u1".into(), stored(&fresh("c1")));
+        entry.refresh(&address("c2")).unwrap();
+        assert_eq!(written(&entry), Some(fresh("c2")));
+
+        let stale = AddressDoc { stale: Some(Staleness { status: 403, since_ms: 1 }), ..fresh("c1") };
+        let mut entry = AddressEntry::new("address/msteams/u1".into(), stored(&stale));
+        entry.refresh(&address("c1")).unwrap();
+        assert_eq!(written(&entry), Some(fresh("c1")));
+    }
+
+    /// The refresh compares the stored JSON with [`FreshEntry`]'s: it must be what saving the
+    /// refreshed [`AddressDoc`] writes, whichever optional fields the address has.
+    #[test]
+    fn a_fresh_entry_serializes_as_the_address_doc() {
+        let mut full = address("c1");
+        full.locale = Some("fr-FR".into());
+        full.tenant_id = Some("t1".into());
+        full.user.name = Some("Ada".into());
+        full.user.extra.insert("x".into(), serde_json::json!({"y": [1, 2]}));
+        full.conversation.tenant_id = Some("t1".into());
+        for address in [address("c1"), full] {
+            assert_eq!(
+                serde_json::to_string(&FreshEntry::of(&address)).unwrap(),
+                serde_json::to_string(&AddressDoc { address: Some(address.without_reply_id()), stale: None }).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_entry_is_reported() {
+        let corrupt = Some(Document { json: "{".into(), etag: "1".into() });
+        let mut entry = AddressEntry::new("address/msteams/u1".into(), corrupt);
+        assert!(matches!(entry.refresh(&address("c1")), Err(StorageError::Corrupt { .. })));
+    }
 }

@@ -228,7 +228,8 @@ pub struct Recorded {
 /// A connector stand-in that records requests and answers by conversation id:
 /// `ok` 200 `{id}`, `busy` 429 (Retry-After 7), `busy-date` 429 (HTTP date), `down` 500,
 /// `down-later` 503 (Retry-After 3), `gone` 403, `missing` 404, `bad` 400, `hang` never,
-/// `unauthorized` always 401, `first-401` 401 once then 200; anything else 200 `{id}`.
+/// `unauthorized` always 401, `first-401` 401 once then 200, `moved` 307 to `ok`; anything else
+/// 200 `{id}`.
 #[derive(Clone)]
 pub struct Connector {
     pub addr: SocketAddr,
@@ -295,6 +296,11 @@ async fn connector(State(state): State<Arc<ConnectorState>>, request: Request) -
         "unauthorized" => error(StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
         "first-401" if previous_for_path == 0 => error(StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
         "hang" => std::future::pending().await,
+        "moved" => {
+            let location = format!("/v3/conversations/ok/activities/moved-{n}");
+            headers.insert("location", location.parse().unwrap());
+            (StatusCode::TEMPORARY_REDIRECT, headers).into_response()
+        }
         _ if path.ends_with("/members") => {
             axum::Json(json!([{ "id": "u1", "name": "Ada" }, { "id": "b1", "name": "Bot" }])).into_response()
         }

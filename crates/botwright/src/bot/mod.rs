@@ -293,7 +293,7 @@ impl Bot {
         for attempt in 1..=max_attempts {
             let mut docs = TurnDocs::load(inner.storage.as_ref(), &address).await?;
             if !proactive {
-                refresh_address_book(&mut docs, &address);
+                docs.address.refresh(&address)?;
             }
             if !inner.settings.persist_user_data {
                 docs.user.value.data.clear();
@@ -473,25 +473,6 @@ fn synthetic_message(address: &Address) -> Activity {
         locale: address.locale.clone(),
         ..Default::default()
     }
-}
-
-/// Remembers the freshest address of the user; a message from the user also clears staleness.
-fn refresh_address_book(docs: &mut TurnDocs, address: &Address) {
-    let user = &mut docs.address.value;
-    let current = user.address.as_ref();
-    let changed = current.is_none_or(|a| {
-        a.service_url != address.service_url
-            || a.conversation != address.conversation
-            || a.bot != address.bot
-            || a.user != address.user
-            || a.locale != address.locale
-            || a.tenant_id != address.tenant_id
-            || a.channel_id != address.channel_id
-    });
-    if changed {
-        user.address = Some(address.without_reply_id());
-    }
-    user.stale = None;
 }
 
 /// Bot Builder v3's input hints: the last message of a turn accepts input, earlier ones ignore
