@@ -47,6 +47,9 @@ v3_echo="botbuilder-v3=$v3 echo"
 v3_echo0="botbuilder-v3-batch0=env AUTO_BATCH_DELAY=0 $v3 echo"
 v3_wf="botbuilder-v3=$v3 waterfall"
 v3_sample="botbuilder-v3=$v3 sample"
+# Fan-out: one command sends one text to every address of a file (the harness writes it).
+notify_sql="botwright-sqlite=$r/botwright notify --rate-limits off --store sqlite:{tmp}/bot.db --addresses {addresses} --text Maintenance --json"
+v3_notify="botbuilder-v3=node bench/peers/botbuilder-v3/notify.js {addresses} Maintenance"
 
 # Runs the harness, keeping the exact command line for BENCHMARKS.md.
 bench() {
@@ -68,6 +71,7 @@ if [ "$quick" = 1 ]; then
     bench load --workload "$w" "${short[@]}" "${check[@]}" --scenario "$w" --bot "$serve_sql" --bot "$v3_sample"
   done
   bench proactive --messages 2000 "${check[@]}" --scenario proactive --bot "$serve_sql" --bot "$v3_sample"
+  bench proactive --messages 2000 "${check[@]}" --scenario fan-out --bot "$notify_sql" --bot "$v3_notify"
   # Under faults, waited notifications have a deadline (a timing matter), and v3 does not retry: report only.
   bench proactive --messages 500 --rate-limited 0.1 --server-error 0.05 --scenario proactive-faults \
     --bot "$serve_sql" --bot "$v3_sample"
@@ -91,6 +95,9 @@ bench proactive --messages 100000 --concurrency 64 --scenario proactive \
   --bot "$serve_mem" --bot "$serve_sql" --bot "$v3_sample"
 bench proactive --messages 5000 --concurrency 64 --rate-limited 0.1 --server-error 0.05 --retry-after 1 \
   --scenario proactive-faults --bot "$serve_mem" --bot "$serve_sql" --bot "$v3_sample"
+bench proactive --messages 100000 --rounds 2 --scenario fan-out --bot "$notify_sql" --bot "$v3_notify"
+bench proactive --messages 100000 --rate-limited 0.1 --server-error 0.05 --retry-after 1 \
+  --scenario fan-out-faults --bot "$notify_sql" --bot "$v3_notify"
 
 # The machine and the commands, then the tables, between the markers of BENCHMARKS.md.
 preface=$out/preface.md

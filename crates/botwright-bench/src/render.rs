@@ -243,11 +243,13 @@ pub fn checks(records: &[Record], memory: &str, sqlite: &str) -> Vec<Check> {
         },
         _ => Check { target: "peak memory, 10,000 conversations".into(), measured: "not measured".into(), met: None },
     });
-    for (scenario, target) in [
-        ("proactive", "fan-out with SQLite ≥ 20,000 deliveries/s, each delivered exactly once"),
-        ("proactive-faults", "fan-out with 10% 429 and 5% 500: all delivered, none lost, none twice"),
+    // The fan-out scenarios (one command to every address) if measured, else the web hook ones.
+    for (scenario, fallback, target) in [
+        ("fan-out", "proactive", "fan-out with SQLite ≥ 20,000 deliveries/s, each delivered exactly once"),
+        ("fan-out-faults", "proactive-faults", "fan-out with 10% 429 and 5% 500: all delivered, none lost, none twice"),
     ] {
-        let row = proactives(records, scenario).into_iter().find(|r| r.label == sqlite);
+        let find = |s: &str| proactives(records, s).into_iter().find(|r| r.label == sqlite);
+        let row = find(scenario).or_else(|| find(fallback));
         out.push(match row {
             Some(p) => {
                 let o = &p.outcome;
@@ -258,7 +260,7 @@ pub fn checks(records: &[Record], memory: &str, sqlite: &str) -> Vec<Check> {
                         "{:.0} deliveries/s ({:?}), {} lost, {} duplicates",
                         o.deliveries_per_s, o.handoff, o.lost, o.duplicates
                     ),
-                    met: Some(if scenario == "proactive" { exact && o.deliveries_per_s >= 20_000.0 } else { exact }),
+                    met: Some(if scenario == "fan-out" { exact && o.deliveries_per_s >= 20_000.0 } else { exact }),
                 }
             }
             None => Check { target: target.into(), measured: "not measured".into(), met: None },
