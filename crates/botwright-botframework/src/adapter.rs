@@ -80,7 +80,8 @@ impl BotFramework {
         } else if credentials.is_none() {
             tracing::warn!("MICROSOFT_APP_PASSWORD is not set: outbound calls to the connector carry no token");
         }
-        let connector = ConnectorClient::new(client, credentials.clone(), trusted.clone());
+        let connector =
+            ConnectorClient::with_limit(client, credentials.clone(), trusted.clone(), config.max_requests_in_flight);
         Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
     }
 

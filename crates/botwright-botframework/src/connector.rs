@@ -20,6 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// Requests a connector client has in flight at most unless configured otherwise
+/// ([`BotFrameworkConfig::max_requests_in_flight`](crate::BotFrameworkConfig::max_requests_in_flight)).
+pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
 use url::Url;
 
 /// What `encodeURIComponent` leaves alone: letters, digits and `-_.!~*'()`.
@@ -193,13 +197,25 @@ pub struct ConnectorClient {
     client: reqwest::Client,
     credentials: Option<Arc<AppCredentials>>,
     trusted: Arc<TrustedHosts>,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl ConnectorClient {
     /// A client over `client`; with `credentials`, calls carry the bot's token to `trusted` hosts
     /// only.
     pub fn new(client: reqwest::Client, credentials: Option<Arc<AppCredentials>>, trusted: Arc<TrustedHosts>) -> Self {
-        ConnectorClient { client, credentials, trusted }
+        ConnectorClient::with_limit(client, credentials, trusted, DEFAULT_MAX_REQUESTS_IN_FLIGHT)
+    }
+
+    /// Like [`new`](Self::new), with at most `max_in_flight` requests in flight at once.
+    pub(crate) fn with_limit(
+        client: reqwest::Client,
+        credentials: Option<Arc<AppCredentials>>,
+        trusted: Arc<TrustedHosts>,
+        max_in_flight: usize,
+    ) -> Self {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+        ConnectorClient { client, credentials, trusted, in_flight }
     }
 
     /// Replies to activity `reply_to_id`:
@@ -316,6 +332,9 @@ impl ConnectorClient {
         body: Option<Bytes>,
         token: Option<&str>,
     ) -> Result<String, ConnectorError> {
+        // Held until the answer is read, so the connection is back in the pool before the next
+        // request may start. The semaphore is never closed, so acquiring cannot fail.
+        let _permit = self.in_flight.acquire().await;
         let mut request = self.client.request(method.clone(), url.clone());
         if let Some(token) = token {
             request = request.bearer_auth(token);
