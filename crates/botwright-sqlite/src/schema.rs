@@ -36,7 +36,7 @@ fn configure(conn: &Connection, config: &SqliteConfig) -> Result<(), rusqlite::E
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     // A negative cache size is in KiB.
-    conn.pragma_update(None, "cache_size", -i64::try_from(config.cache_kib).unwrap_or(i64::MAX))?;
+    conn.pragma_update(None, "cache_size", -i64::from(config.cache_kib))?;
     Ok(())
 }
 
