@@ -81,7 +81,12 @@ impl BotFramework {
         } else if credentials.is_none() {
             tracing::warn!("MICROSOFT_APP_PASSWORD is not set: outbound calls to the connector carry no token");
         }
-        let connector = ConnectorClient::new(connector_client(&config)?, credentials.clone(), trusted.clone());
+        let connector = ConnectorClient::with_limit(
+            connector_client(&config)?,
+            credentials.clone(),
+            trusted.clone(),
+            config.max_requests_in_flight,
+        );
         Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
     }
 

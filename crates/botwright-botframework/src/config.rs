@@ -87,6 +87,11 @@ pub struct BotFrameworkConfig {
     pub key_max_age: Duration,
     /// Clock skew allowed when checking `exp` and `nbf`.
     pub clock_skew: Duration,
+    /// Outbound requests (replies, proactive messages, other connector calls) in flight at once
+    /// (default 32); more wait for their turn. Each request in flight holds a connection with its
+    /// buffers (about 40 KB over plain HTTP, more over TLS), so this bounds the memory a burst
+    /// of replies to many conversations takes.
+    pub max_requests_in_flight: usize,
 }
 
 impl std::fmt::Debug for BotFrameworkConfig {
@@ -105,6 +110,7 @@ impl std::fmt::Debug for BotFrameworkConfig {
             .field("key_refresh_cooldown", &self.key_refresh_cooldown)
             .field("key_max_age", &self.key_max_age)
             .field("clock_skew", &self.clock_skew)
+            .field("max_requests_in_flight", &self.max_requests_in_flight)
             .finish()
     }
 }
@@ -125,6 +131,7 @@ impl Default for BotFrameworkConfig {
             key_refresh_cooldown: DEFAULT_KEY_REFRESH_COOLDOWN,
             key_max_age: Duration::from_secs(24 * 60 * 60),
             clock_skew: Duration::from_secs(300),
+            max_requests_in_flight: crate::connector::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
         }
     }
 }
@@ -238,6 +245,12 @@ impl BotFrameworkConfig {
     /// Sets the outbound connect timeout.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how many outbound requests may be in flight at once (at least 1).
+    pub fn with_max_requests_in_flight(mut self, requests: usize) -> Self {
+        self.max_requests_in_flight = requests.max(1);
         self
     }
 

@@ -21,6 +21,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
+
+/// Requests a connector client has in flight at most unless configured otherwise
+/// ([`BotFrameworkConfig::max_requests_in_flight`](crate::BotFrameworkConfig::max_requests_in_flight)).
+pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
 use url::Url;
 
 /// What `encodeURIComponent` leaves alone: letters, digits and `-_.!~*'()`.
@@ -195,6 +199,7 @@ pub struct ConnectorClient {
     credentials: Option<Arc<AppCredentials>>,
     trusted: Arc<TrustedHosts>,
     service_urls: Arc<ServiceUrls>,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl ConnectorClient {
@@ -202,12 +207,23 @@ impl ConnectorClient {
     /// only. `client` should follow no redirects (`reqwest::redirect::Policy::none()`, as
     /// [`BotFramework`](crate::BotFramework)'s does), so that a 3xx is reported, not followed.
     pub fn new(client: reqwest::Client, credentials: Option<Arc<AppCredentials>>, trusted: Arc<TrustedHosts>) -> Self {
-        ConnectorClient { client, credentials, trusted, service_urls: Arc::default() }
+        ConnectorClient::with_limit(client, credentials, trusted, DEFAULT_MAX_REQUESTS_IN_FLIGHT)
     }
 
     /// `{serviceUrl}/v3/{segments...}`, from the service URL parsed once for all calls.
     fn endpoint(&self, service_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
         endpoint_from(self.service_urls.base(service_url)?, service_url, segments)
+    }
+
+    /// Like [`new`](Self::new), with at most `max_in_flight` requests in flight at once.
+    pub(crate) fn with_limit(
+        client: reqwest::Client,
+        credentials: Option<Arc<AppCredentials>>,
+        trusted: Arc<TrustedHosts>,
+        max_in_flight: usize,
+    ) -> Self {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+        ConnectorClient { client, credentials, trusted, service_urls: Arc::default(), in_flight }
     }
 
     /// Replies to activity `reply_to_id`:
@@ -324,6 +340,9 @@ impl ConnectorClient {
         body: Option<Bytes>,
         token: Option<&str>,
     ) -> Result<String, ConnectorError> {
+        // Held until the answer is read, so the connection is back in the pool before the next
+        // request may start. The semaphore is never closed, so acquiring cannot fail.
+        let _permit = self.in_flight.acquire().await;
         let mut request = self.client.request(method.clone(), url.clone());
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -13,6 +13,11 @@ use crate::config::{BotFrameworkConfig, ConfigError};
 pub(crate) const USER_AGENT: &str =
     concat!("botwright/", env!("CARGO_PKG_VERSION"), " (Microsoft-BotFramework/3.1; +https://github.com/botwright)");
 
+/// Idle connections kept per host. Bursts of replies open more connections than are in use a
+/// moment later (a reply's connection returns to the pool only after its answer is read); without
+/// a bound every such connection stays idle, with its buffers, for the idle timeout.
+const MAX_IDLE_PER_HOST: usize = 16;
+
 /// Builds the pooled client with the configured timeouts.
 pub(crate) fn http_client(config: &BotFrameworkConfig) -> Result<reqwest::Client, ConfigError> {
     builder(config).build().map_err(|e| ConfigError::HttpClient(e.to_string()))
@@ -36,4 +41,5 @@ fn builder(config: &BotFrameworkConfig) -> reqwest::ClientBuilder {
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
 }

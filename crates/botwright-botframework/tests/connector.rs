@@ -269,3 +269,45 @@ async fn first_contact_failures_map_like_deliveries() {
     let known = address("ftp://x.example/", "c");
     assert!(matches!(bf.channel().create_conversation(&known).await, Err(DeliveryError::InvalidAddress(_))));
 }
+
+#[tokio::test]
+async fn outbound_requests_in_flight_are_bounded() {
+    use axum::Router;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Gauge {
+        now: AtomicUsize,
+        max: AtomicUsize,
+        seen: AtomicUsize,
+    }
+    let gauge = Arc::new(Gauge::default());
+    let router = Router::new().fallback({
+        let gauge = gauge.clone();
+        move || async move {
+            let now = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
+            gauge.max.fetch_max(now, Ordering::SeqCst);
+            gauge.seen.fetch_add(1, Ordering::SeqCst);
+            // Held long enough for the other requests to pile up if nothing bounds them.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            gauge.now.fetch_sub(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!({ "id": "activity-1" }))
+        }
+    });
+    let addr = serve(router).await;
+    let config = BotFrameworkConfig::default().with_max_requests_in_flight(2);
+    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let service_url = format!("http://{addr}/");
+    let sends = (0..8).map(|i| {
+        let connector = bf.connector().clone();
+        let service_url = service_url.clone();
+        tokio::spawn(async move {
+            connector.send_to_conversation(&service_url, &format!("c{i}"), &Activity::message("x")).await
+        })
+    });
+    for send in futures::future::join_all(sends).await {
+        send.unwrap().unwrap();
+    }
+    assert_eq!(gauge.seen.load(Ordering::SeqCst), 8);
+    assert_eq!(gauge.max.load(Ordering::SeqCst), 2);
+}

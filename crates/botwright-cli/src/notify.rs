@@ -126,7 +126,10 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
             .context("a stored subscription has an invalid address")?,
         (None, false) => bail!("say where to send: --addresses FILE or --subscriptions"),
     };
-    let framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.storage())?;
+    let config = BotFrameworkConfig::from_env()?;
+    // One connector request per send in flight.
+    let requests = config.max_requests_in_flight.max(args.concurrency);
+    let framework = BotFramework::new(config.with_max_requests_in_flight(requests), store.storage())?;
     let policy = RetryPolicy { max_attempts: args.max_attempts.max(1), ..RetryPolicy::default() };
     let unlimited = args.rate_limits == crate::serve::RateLimitChoice::Off;
     let concurrency = args.concurrency.max(1);

@@ -36,7 +36,8 @@ pub struct ServeArgs {
     /// benchmarks and local channels.
     #[arg(long, value_enum, default_value_t = RateLimitChoice::Default)]
     pub rate_limits: RateLimitChoice,
-    /// How many proactive deliveries may be in flight at once.
+    /// How many proactive deliveries may be in flight at once (and at least as many requests to
+    /// the connector, replies included).
     #[arg(long, default_value_t = 64)]
     pub max_in_flight: usize,
     /// This instance's name in the store's claims, the same on every run and unique among
@@ -82,6 +83,8 @@ pub struct Server {
 pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let store = Store::open(&args.store).await?;
     let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
+    let requests = config.max_requests_in_flight.max(args.max_in_flight);
+    let config = config.with_max_requests_in_flight(requests);
     let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
     let signing_key =

@@ -31,11 +31,16 @@ pub struct SqliteConfig {
     pub(crate) synchronous: Synchronous,
     pub(crate) max_batch: usize,
     pub(crate) busy_timeout: Duration,
+    pub(crate) cache_kib: u32,
 }
+
+/// The default page cache of each connection, in KiB.
+const DEFAULT_CACHE_KIB: u32 = 512;
 
 impl SqliteConfig {
     /// Defaults for the database file at `path` (created if missing): 4 reader connections,
-    /// [`Synchronous::Full`], batches of up to 1024 writes, 5 s busy timeout.
+    /// [`Synchronous::Full`], batches of up to 1024 writes, 5 s busy timeout, 512 KiB of page
+    /// cache per connection.
     pub fn new(path: impl AsRef<Path>) -> Self {
         SqliteConfig {
             path: path.as_ref().to_path_buf(),
@@ -43,6 +48,7 @@ impl SqliteConfig {
             synchronous: Synchronous::Full,
             max_batch: 1024,
             busy_timeout: Duration::from_secs(5),
+            cache_kib: DEFAULT_CACHE_KIB,
         }
     }
 
@@ -66,6 +72,15 @@ impl SqliteConfig {
     /// The most writes the writer thread commits in one transaction (at least 1).
     pub fn max_batch(mut self, max_batch: usize) -> Self {
         self.max_batch = max_batch.max(1);
+        self
+    }
+
+    /// The page cache of each connection (the writer and every reader), in KiB (`PRAGMA
+    /// cache_size`; default 512). Pages not in it are read again from the file, usually from the
+    /// operating system's cache; SQLite's own default of 2000 KiB per connection made the cache
+    /// most of the store's memory.
+    pub fn cache_kib(mut self, kib: u32) -> Self {
+        self.cache_kib = kib;
         self
     }
 

@@ -35,6 +35,8 @@ fn configure(conn: &Connection, config: &SqliteConfig) -> Result<(), rusqlite::E
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // A negative cache size is in KiB.
+    conn.pragma_update(None, "cache_size", -i64::from(config.cache_kib))?;
     Ok(())
 }
 
@@ -120,4 +122,24 @@ pub(crate) fn open_reader(config: &SqliteConfig) -> Result<Connection, SqliteErr
     configure(&conn, config).map_err(|e| open_error(path, e))?;
     conn.pragma_update(None, "query_only", true).map_err(|e| open_error(path, e))?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_size(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "cache_size", |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn connections_use_the_configured_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SqliteConfig::new(dir.path().join("bot.db"));
+        let writer = open_writer(&config).unwrap();
+        assert_eq!(cache_size(&writer), -512);
+        assert_eq!(cache_size(&open_reader(&config).unwrap()), -512);
+        let config = config.cache_kib(4096);
+        assert_eq!(cache_size(&open_reader(&config).unwrap()), -4096);
+    }
 }

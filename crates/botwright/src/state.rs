@@ -111,23 +111,28 @@ impl<T: Serialize + for<'de> Deserialize<'de> + Default> Loaded<T> {
         Ok(Loaded { key, value, original: doc, last_writer_wins: false })
     }
 
-    /// The write that saves this document, if it changed.
+    /// The write that saves this document, if it changed. A document back to its default value
+    /// (no data, no dialog) is deleted rather than kept: reading an absent document gives the
+    /// same value, and the store does not hold an empty document for every conversation ever
+    /// seen.
     fn write(&self) -> Result<Option<Write>, StorageError> {
         let json = serde_json::to_string(&self.value)
             .map_err(|e| StorageError::Corrupt { key: self.key.clone(), reason: e.to_string() })?;
         if self.original.as_ref().is_some_and(|d| d.json == json) {
             return Ok(None);
         }
-        if self.original.is_none() && json == serde_json::to_string(&T::default()).unwrap_or_default() {
+        let empty = json == serde_json::to_string(&T::default()).unwrap_or_default();
+        if self.original.is_none() && empty {
             return Ok(None);
         }
         let precondition =
             if self.last_writer_wins { Precondition::Any } else { Precondition::from_read(self.original.as_ref()) };
-        Ok(Some(Write { key: self.key.clone(), json: Some(json), precondition }))
+        Ok(Some(Write { key: self.key.clone(), json: (!empty).then_some(json), precondition }))
     }
 
-    fn saved(&mut self, json: String, etag: String) {
-        self.original = Some(Document { json, etag });
+    /// Records what a write left in the store: `Some((json, version))`, or `None` after a delete.
+    fn saved(&mut self, saved: Option<(String, String)>) {
+        self.original = saved.map(|(json, etag)| Document { json, etag });
     }
 }
 
@@ -190,9 +195,10 @@ impl AddressEntry {
         self.parsed.as_ref().map_or(Ok(None), Loaded::write)
     }
 
-    fn saved(&mut self, json: String, etag: String) {
+    /// Records what was written (`None`: the entry was deleted).
+    fn saved(&mut self, saved: Option<(String, String)>) {
         if let Some(entry) = &mut self.parsed {
-            entry.saved(json, etag);
+            entry.saved(saved);
         }
     }
 }
@@ -279,12 +285,16 @@ impl TurnDocs {
         }
         let versions = storage.write_many(&writes).await?;
         for ((i, write), version) in which.into_iter().zip(writes).zip(versions) {
-            let (Some(json), Some(etag)) = (write.json, version) else { continue };
+            let saved = match (write.json, version) {
+                (Some(json), Some(etag)) => Some((json, etag)),
+                (Some(_), None) => continue,
+                (None, _) => None,
+            };
             match i {
-                0 => self.user.saved(json, etag),
-                1 => self.address.saved(json, etag),
-                2 => self.conversation.saved(json, etag),
-                _ => self.private.saved(json, etag),
+                0 => self.user.saved(saved),
+                1 => self.address.saved(saved),
+                2 => self.conversation.saved(saved),
+                _ => self.private.saved(saved),
             }
         }
         Ok(())

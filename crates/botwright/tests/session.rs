@@ -381,3 +381,45 @@ async fn end_dialog_with_result_reports_not_completed() {
     flow.user_says("hi").await;
     flow.bot_says("NotCompleted").await;
 }
+
+#[tokio::test]
+async fn a_finished_dialog_leaves_no_empty_private_document() {
+    let bot = Bot::builder().dialog(
+        "/",
+        Waterfall::new()
+            .step(|s, _| async move {
+                s.prompt(Prompt::text("name?"));
+                Ok(())
+            })
+            .step(|s, _| async move {
+                s.end_dialog_with_message("done");
+                Ok(())
+            }),
+    );
+    let mut flow = TestFlow::new(bot);
+    let key = format!("private/test/{}/user1", flow.address().conversation.id);
+    flow.user_says("hi").await;
+    flow.bot_says("name?").await;
+    assert!(flow.bot().storage().read(&key).await.unwrap().is_some(), "the prompt's stack is stored");
+    flow.user_says("Ana").await;
+    flow.bot_says("done").await;
+    assert_eq!(flow.bot().storage().read(&key).await.unwrap(), None);
+
+    // Emptied and saved mid-turn (deleted), then changed again: the turn's own save writes it anew.
+    let emptied = flow
+        .bot()
+        .load_session(&flow.address(), |s| async move {
+            s.private_conversation_data().set("a", 1);
+            s.save().await.unwrap();
+            s.private_conversation_data().remove("a");
+            s.save().await.unwrap();
+            let gone = s.bot().storage().read(&format!("private/test/{}/user1", s.address().conversation.id)).await;
+            s.private_conversation_data().set("b", 2);
+            gone.unwrap().is_none()
+        })
+        .await
+        .unwrap();
+    assert!(emptied);
+    let doc = flow.bot().storage().read(&key).await.unwrap().expect("written again after the delete");
+    assert!(doc.json.contains("\"b\":2"), "{}", doc.json);
+}

@@ -19,11 +19,26 @@ const SHARDS: usize = 32;
 /// exactly as in the durable stores, so code tested against it behaves the same on them.
 #[derive(Debug)]
 pub struct MemoryStore {
-    shards: Vec<Mutex<HashMap<String, Document>>>,
+    shards: Vec<Mutex<HashMap<Box<str>, Stored>>>,
     hasher: RandomState,
     next_version: AtomicU64,
     outbox: Mutex<MemoryOutbox>,
     jobs: Mutex<BTreeMap<String, MemoryJob>>,
+}
+
+/// A document as kept: its JSON without spare capacity and its version as a number (a
+/// [`Document`] is built on read), so that each of many small documents costs little beyond
+/// its text.
+#[derive(Debug)]
+struct Stored {
+    json: Box<str>,
+    version: u64,
+}
+
+impl Stored {
+    fn document(&self) -> Document {
+        Document { json: self.json.to_string(), etag: self.version.to_string() }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -70,20 +85,25 @@ impl MemoryStore {
         (self.hasher.hash_one(key) as usize) % SHARDS
     }
 
-    fn version(&self) -> String {
-        self.next_version.fetch_add(1, Ordering::Relaxed).to_string()
+    fn version(&self) -> u64 {
+        self.next_version.fetch_add(1, Ordering::Relaxed)
     }
 }
 
-fn check(key: &str, existing: Option<&Document>, precondition: &Precondition) -> Result<(), StorageError> {
+fn check(key: &str, existing: Option<&Stored>, precondition: &Precondition) -> Result<(), StorageError> {
     let ok = match (precondition, existing) {
         (Precondition::Any, _) => true,
         (Precondition::Absent, None) => true,
         (Precondition::Absent, Some(_)) => false,
-        (Precondition::Version(v), Some(doc)) => doc.etag == *v,
+        (Precondition::Version(v), Some(doc)) => is_version(v, doc.version),
         (Precondition::Version(_), None) => false,
     };
     if ok { Ok(()) } else { Err(StorageError::Conflict { key: key.to_owned() }) }
+}
+
+/// Whether `etag` is `version` written out (as [`Stored::document`] does).
+fn is_version(etag: &str, version: u64) -> bool {
+    !etag.starts_with(['0', '+']) && etag.parse() == Ok(version)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,15 +115,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[async_trait]
 impl Storage for MemoryStore {
     async fn read(&self, key: &str) -> Result<Option<Document>, StorageError> {
-        Ok(lock(&self.shards[self.shard_of(key)]).get(key).cloned())
+        Ok(lock(&self.shards[self.shard_of(key)]).get(key).map(Stored::document))
     }
 
     async fn write(&self, key: &str, json: &str, precondition: Precondition) -> Result<String, StorageError> {
         let mut shard = lock(&self.shards[self.shard_of(key)]);
         check(key, shard.get(key), &precondition)?;
-        let etag = self.version();
-        shard.insert(key.to_owned(), Document { json: json.to_owned(), etag: etag.clone() });
-        Ok(etag)
+        let version = self.version();
+        shard.insert(key.into(), Stored { json: json.into(), version });
+        Ok(version.to_string())
     }
 
     async fn write_many(&self, writes: &[Write]) -> Result<Vec<Option<String>>, StorageError> {
@@ -111,23 +131,23 @@ impl Storage for MemoryStore {
         indexes.sort_unstable();
         indexes.dedup();
         // Lock the shards in index order so that concurrent batches cannot deadlock.
-        let mut guards: HashMap<usize, std::sync::MutexGuard<'_, HashMap<String, Document>>> =
+        let mut guards: HashMap<usize, std::sync::MutexGuard<'_, HashMap<Box<str>, Stored>>> =
             indexes.iter().map(|&i| (i, lock(&self.shards[i]))).collect();
         for write in writes {
             let shard = &guards[&self.shard_of(&write.key)];
-            check(&write.key, shard.get(&write.key), &write.precondition)?;
+            check(&write.key, shard.get(write.key.as_str()), &write.precondition)?;
         }
         let mut versions = Vec::with_capacity(writes.len());
         for write in writes {
             let shard = guards.get_mut(&self.shard_of(&write.key)).expect("shard locked above");
             match &write.json {
                 Some(json) => {
-                    let etag = self.version();
-                    shard.insert(write.key.clone(), Document { json: json.clone(), etag: etag.clone() });
-                    versions.push(Some(etag));
+                    let version = self.version();
+                    shard.insert(write.key.as_str().into(), Stored { json: json.as_str().into(), version });
+                    versions.push(Some(version.to_string()));
                 }
                 None => {
-                    shard.remove(&write.key);
+                    shard.remove(write.key.as_str());
                     versions.push(None);
                 }
             }
@@ -147,7 +167,9 @@ impl Storage for MemoryStore {
         let mut found = Vec::new();
         for shard in &self.shards {
             let shard = lock(shard);
-            found.extend(shard.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, d)| (k.clone(), d.clone())));
+            found.extend(
+                shard.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, d)| (k.to_string(), d.document())),
+            );
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
@@ -385,5 +407,21 @@ impl JobStore for MemoryStore {
         let mut all: Vec<Job> = lock(&self.jobs).values().map(|j| j.job.clone()).collect();
         all.sort_by_key(|j| j.due_at);
         Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_match_only_as_written() {
+        assert!(is_version("7", 7));
+        assert!(is_version("18446744073709551615", u64::MAX));
+        assert!(!is_version("8", 7));
+        assert!(!is_version("07", 7));
+        assert!(!is_version("+7", 7));
+        assert!(!is_version(" 7", 7));
+        assert!(!is_version("", 7));
     }
 }
