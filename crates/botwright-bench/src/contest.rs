@@ -312,4 +312,56 @@ mod tests {
         assert_eq!(c.label, "env");
         assert!("  ".parse::<Contender>().is_err());
     }
+
+    /// A fan-out command: Node posting to each address of the file (the first one twice).
+    const FAN_OUT_JS: &str = "const fs = require('fs'); (async () => { \
+        const lines = fs.readFileSync(process.argv[2], 'utf8').split('\\n').filter((l) => l); \
+        for (const [i, line] of lines.entries()) { const a = JSON.parse(line); \
+          const url = a.serviceUrl.replace(/\\/$/, '') + '/v3/conversations/' + a.conversation.id + '/activities'; \
+          for (let n = 0; n < (i === 0 ? 2 : 1); n++) { \
+            await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, \
+              body: JSON.stringify({ type: 'message', text: 'hi' }) }); } } })();";
+
+    fn config(dir: &tempfile::TempDir) -> ContestConfig {
+        ContestConfig { scenario: "fan-out".into(), rounds: 1, bot_core: None, scratch: dir.path().to_path_buf() }
+    }
+
+    fn proactive(messages: usize) -> ProactiveConfig {
+        ProactiveConfig {
+            messages,
+            concurrency: 4,
+            queued: true,
+            drain_timeout: std::time::Duration::from_secs(2),
+            settle: std::time::Duration::from_millis(200),
+        }
+    }
+
+    /// A command naming `{addresses}` gets a file of every address and is timed to its last
+    /// delivery; a second copy counts as a duplicate.
+    #[tokio::test]
+    async fn a_batch_command_gets_every_address_and_duplicates_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("fan-out.js");
+        std::fs::write(&script, FAN_OUT_JS).unwrap();
+        let contender = Contender { label: "node".into(), command: format!("node {} {{addresses}}", script.display()) };
+        let records = proactive_contest(&[contender], &proactive(20), Faults::default(), &config(&dir)).await.unwrap();
+        let Record::Proactive(record) = &records[0] else { panic!("{records:?}") };
+        let o = &record.outcome;
+        assert_eq!(
+            (o.handoff, o.messages, o.delivered, o.lost, o.duplicates, o.refused),
+            (proactive::Handoff::Batch, 20, 20, 0, 1, 0)
+        );
+        assert!(o.time_to_last_s > 0.0 && o.deliveries_per_s > 0.0, "{o:?}");
+    }
+
+    /// A batch command that fails counts as refused, and what it did not send as lost.
+    #[tokio::test]
+    async fn a_failing_batch_command_is_refused_and_loses_its_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let contender = Contender { label: "fails".into(), command: "sh -c 'exit 3' {addresses}".into() };
+        let records = proactive_contest(&[contender], &proactive(5), Faults::default(), &config(&dir)).await.unwrap();
+        let Record::Proactive(record) = &records[0] else { panic!("{records:?}") };
+        let o = &record.outcome;
+        assert_eq!((o.delivered, o.lost, o.refused), (0, 5, 1));
+    }
 }
