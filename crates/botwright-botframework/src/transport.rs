@@ -13,9 +13,7 @@ use crate::config::{BotFrameworkConfig, ConfigError};
 pub(crate) const USER_AGENT: &str =
     concat!("botwright/", env!("CARGO_PKG_VERSION"), " (Microsoft-BotFramework/3.1; +https://github.com/botwright)");
 
-/// Idle connections kept per host. Bursts of replies open more connections than are in use a
-/// moment later (a reply's connection returns to the pool only after its answer is read); without
-/// a bound every such connection stays idle, with its buffers, for the idle timeout.
+/// Idle connections kept per host by the client for tokens and signing keys.
 const MAX_IDLE_PER_HOST: usize = 16;
 
 /// Builds the pooled client with the configured timeouts.
@@ -24,8 +22,13 @@ pub(crate) fn http_client(config: &BotFrameworkConfig) -> Result<reqwest::Client
 }
 
 /// Builds the connector's pooled client: the configured timeouts, and no redirects followed.
+///
+/// It keeps as many idle connections per host as requests may be in flight: fewer, and every
+/// burst (a batch of deliveries ending together) would close connections only to open them
+/// again for the next one; more are never needed, since no more are ever open at once.
 pub(crate) fn connector_client(config: &BotFrameworkConfig) -> Result<reqwest::Client, ConfigError> {
     builder(config)
+        .pool_max_idle_per_host(config.max_requests_in_flight.max(1))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| ConfigError::HttpClient(e.to_string()))

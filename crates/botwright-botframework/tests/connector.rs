@@ -311,3 +311,46 @@ async fn outbound_requests_in_flight_are_bounded() {
     assert_eq!(gauge.seen.load(Ordering::SeqCst), 8);
     assert_eq!(gauge.max.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn connections_are_kept_for_the_next_burst() {
+    use axum::Router;
+    use axum::extract::ConnectInfo;
+    use std::collections::HashSet;
+    use std::net::SocketAddr;
+    use std::sync::Mutex;
+
+    const BURST: usize = 20;
+    let peers: Arc<Mutex<HashSet<SocketAddr>>> = Arc::default();
+    let router = Router::new().fallback({
+        let peers = peers.clone();
+        move |ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+            peers.lock().unwrap().insert(peer);
+            // Held so that a burst needs a connection per request.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            axum::Json(serde_json::json!({ "id": "activity-1" }))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let config = BotFrameworkConfig::default().with_max_requests_in_flight(BURST);
+    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let service_url = format!("http://{addr}/");
+    for _ in 0..2 {
+        let sends = (0..BURST).map(|i| {
+            let connector = bf.connector().clone();
+            let service_url = service_url.clone();
+            tokio::spawn(async move {
+                connector.send_to_conversation(&service_url, &format!("c{i}"), &Activity::message("x")).await
+            })
+        });
+        for send in futures::future::join_all(sends).await {
+            send.unwrap().unwrap();
+        }
+    }
+    let connections = peers.lock().unwrap().len();
+    assert!(connections <= BURST, "the second burst reused the first one's connections: {connections} opened");
+}
