@@ -47,8 +47,9 @@ pub struct NotifyArgs {
     /// How many sends run at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Attempts per message before it is given up.
-    #[arg(long, default_value_t = 5)]
+    /// Attempts per message before it is given up (throttling answers count too; a message is
+    /// also given up ten minutes after it was queued).
+    #[arg(long, default_value_t = 10)]
     pub max_attempts: u32,
     /// Print the summary as JSON (and no progress bar).
     #[arg(long)]
