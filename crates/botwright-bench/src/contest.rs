@@ -65,6 +65,21 @@ struct Running {
     cpu_before: f64,
 }
 
+/// A fresh scratch directory for a contender's round, and a connector stand-in serving
+/// `connector` (its service URL and task).
+async fn prepare(
+    contender: &Contender,
+    config: &ContestConfig,
+    round: u32,
+    connector: &std::sync::Arc<Connector>,
+) -> anyhow::Result<(PathBuf, String, tokio::task::JoinHandle<()>)> {
+    let dir = config.scratch.join(format!("{}-{}-{round}", config.scenario, contender.label));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (service_url, server) = connector::start(connector.clone()).await.context("cannot start the connector")?;
+    Ok((dir, service_url, server))
+}
+
 async fn launch(
     contender: &Contender,
     config: &ContestConfig,
@@ -72,10 +87,7 @@ async fn launch(
     connector: &std::sync::Arc<Connector>,
     ticks: f64,
 ) -> anyhow::Result<Running> {
-    let dir = config.scratch.join(format!("{}-{}-{round}", config.scenario, contender.label));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let (service_url, server) = connector::start(connector.clone()).await.context("cannot start the connector")?;
+    let (dir, service_url, server) = prepare(contender, config, round, connector).await?;
     let log = dir.join("bot.log");
     let process = BotProcess::start(&contender.command, config.bot_core, &dir, Some(&log))
         .await
@@ -248,10 +260,7 @@ async fn batch(
     tag: &str,
     ticks: f64,
 ) -> anyhow::Result<(ProactiveOutcome, Option<Usage>, f64)> {
-    let dir = config.scratch.join(format!("{}-{}-{round}", config.scenario, contender.label));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let (service_url, server) = connector::start(connector.clone()).await.context("cannot start the connector")?;
+    let (dir, service_url, server) = prepare(contender, config, round, &connector).await?;
     let file = dir.join("addresses.jsonl");
     proactive::write_addresses(&file, proactive.messages, &service_url, tag)
         .with_context(|| format!("cannot write {}", file.display()))?;
@@ -264,15 +273,9 @@ async fn batch(
     // The command exits once everything is sent; a fan-out that stalls is given up after the
     // drain timeout counted from its last delivery.
     let mut exited = None;
-    let mut usage: Option<Usage> = None;
+    let mut usage = None;
     loop {
-        let (status, now) = process.wait_exit(std::time::Duration::from_millis(500), ticks).await;
-        usage = match (usage, now) {
-            (Some(before), Some(now)) => {
-                Some(Usage { cpu_seconds: now.cpu_seconds, peak_rss_kib: before.peak_rss_kib.max(now.peak_rss_kib) })
-            }
-            (before, now) => now.or(before),
-        };
+        let status = process.wait_exit(std::time::Duration::from_millis(500), ticks, &mut usage).await;
         if status.is_some() {
             exited = status;
             break;

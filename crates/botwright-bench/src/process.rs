@@ -157,23 +157,22 @@ impl BotProcess {
         Ok(BotProcess { child, pid, port, command: line })
     }
 
-    /// Waits for the process to exit (at most `within`), reading its usage every 20 ms so
-    /// that the last reading before it exits is kept; returns whether it exited successfully
-    /// (`None`: still running) and that usage.
-    pub async fn wait_exit(&mut self, within: Duration, ticks: f64) -> (Option<bool>, Option<Usage>) {
+    /// Waits for the process to exit (at most `within`), reading its usage into `usage` every
+    /// 20 ms (CPU from the last reading, the highest peak memory of all, so that what was read
+    /// before it exits is kept); returns whether it exited successfully (`None`: still running).
+    pub async fn wait_exit(&mut self, within: Duration, ticks: f64, usage: &mut Option<Usage>) -> Option<bool> {
         let started = Instant::now();
-        let mut usage = None;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return (Some(status.success()), usage);
+                return Some(status.success());
             }
             if let Some(now) = self.usage(ticks) {
                 // An exited process not yet reaped (a zombie) has no memory figures left.
-                let peak = usage.map_or(0, |u: Usage| u.peak_rss_kib).max(now.peak_rss_kib);
-                usage = Some(Usage { cpu_seconds: now.cpu_seconds, peak_rss_kib: peak });
+                let peak = usage.map_or(0, |u| u.peak_rss_kib).max(now.peak_rss_kib);
+                *usage = Some(Usage { cpu_seconds: now.cpu_seconds, peak_rss_kib: peak });
             }
             if started.elapsed() > within {
-                return (None, usage);
+                return None;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

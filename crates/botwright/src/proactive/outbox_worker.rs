@@ -229,9 +229,8 @@ impl Listeners {
 /// Outcomes of attempts not yet written to the outbox.
 #[derive(Debug, Default)]
 pub(crate) struct Settlements {
-    queue: Vec<(OutboxId, Settlement)>,
-    /// What to tell the waiters of each queued outcome once it is written (same order).
-    news: Vec<Option<Ending>>,
+    /// Each outcome, with what to tell its waiters once it is written.
+    queue: Vec<(OutboxId, Settlement, Option<Ending>)>,
     /// Whether a task is writing outcomes now (it writes what is queued meanwhile, too).
     writing: bool,
 }
@@ -247,8 +246,8 @@ struct Ending {
 }
 
 impl Ending {
-    fn new(finished: Finished, fan_out: Option<(u64, usize)>, address: Option<Address>) -> Option<Ending> {
-        Some(Ending { finished, fan_out, address: fan_out.and(address) })
+    fn new(finished: Finished, fan_out: Option<(u64, usize)>, address: Option<Address>) -> Ending {
+        Ending { finished, fan_out, address: fan_out.and(address) }
     }
 }
 
@@ -386,27 +385,26 @@ impl Shared {
     /// another task is writing them already (that one writes this one, too). The entry stops
     /// counting as in flight once its outcome is written.
     async fn settle(&self, id: OutboxId, settlement: Settlement, ending: Option<Ending>) {
+        let Some(outbox) = &self.outbox else { return };
         {
             let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
-            settlements.queue.push((id, settlement));
-            settlements.news.push(ending);
+            settlements.queue.push((id, settlement, ending));
             if settlements.writing {
                 return;
             }
             settlements.writing = true;
         }
-        let Some(outbox) = &self.outbox else { return };
         loop {
             // Let the outcomes of attempts ending about now join this write: under load a
             // batch then carries many (one store write for all), at the cost of a millisecond.
             tokio::time::sleep(SETTLE_GATHER).await;
-            let (batch, news) = {
+            let (batch, news): (Vec<_>, Vec<_>) = {
                 let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
                 if settlements.queue.is_empty() {
                     settlements.writing = false;
                     return;
                 }
-                (std::mem::take(&mut settlements.queue), std::mem::take(&mut settlements.news))
+                std::mem::take(&mut settlements.queue).into_iter().map(|(id, s, e)| ((id, s), e)).unzip()
             };
             match outbox.settle(&self.settings.instance_id, &batch).await {
                 Ok(n) if n < batch.len() as u64 => tracing::warn!(
@@ -441,7 +439,7 @@ impl Shared {
                 let reason = format!("corrupt outbox payload: {e}");
                 tracing::error!(outbox_id = id, %reason, "dead letter");
                 let ending = Ending::new(Finished::Dead(reason.clone()), None, None);
-                return (Settlement::Dead { reason }, ending);
+                return (Settlement::Dead { reason }, Some(ending));
             }
         };
         let Payload { address, mut activity, fan_out } = payload;
@@ -460,7 +458,7 @@ impl Shared {
         match channel.deliver(&address, &activity).await {
             Ok(delivered) => {
                 self.delivered(&address, &activity, &delivered);
-                let ending = Ending::new(Finished::Delivered(delivered.clone()), fan_out, Some(address));
+                let ending = Some(Ending::new(Finished::Delivered(delivered.clone()), fan_out, Some(address)));
                 (Settlement::Delivered { activity_id: delivered.activity_id }, ending)
             }
             Err(error) if error.is_retryable() => {
@@ -504,7 +502,7 @@ impl Shared {
             self.dead_letter(address, activity, reason, attempts);
         }
         let dead = Settlement::Dead { reason: reason.to_owned() };
-        (dead, Ending::new(done, fan_out, fan_out.map(|_| address.clone())))
+        (dead, Some(Ending::new(done, fan_out, fan_out.map(|_| address.clone()))))
     }
 
     /// Remembers that an entry is due again in `wait`, so the worker looks then.
