@@ -10,8 +10,12 @@ use std::sync::Arc;
 /// each is added to its conversation's history (with an id and the next watermark) and pushed to
 /// the conversation's WebSocket streams; typing indicators are pushed but not kept.
 ///
-/// A conversation the endpoint does not hold (the process restarted, or it was dropped to make
-/// room) is opened again under the same id, so that a client reconnecting to it gets the message.
+/// Only conversations the endpoint opened are served ([`DirectLine::owns`](super::DirectLine::owns));
+/// any other id is refused with [`DeliveryError::InvalidAddress`] (not retried), so that a
+/// message for someone else's conversation (Azure's Direct Line, a made-up id) neither vanishes
+/// nor makes the endpoint hold a conversation nobody can read. One of ours that is not held (the
+/// process restarted, or it was dropped to make room) is opened again under the same id, so that
+/// a client reconnecting to it gets the message.
 pub struct DirectLineChannel {
     shared: Arc<Shared>,
 }
@@ -26,6 +30,11 @@ impl DirectLineChannel {
     pub(super) fn new(shared: Arc<Shared>) -> Self {
         DirectLineChannel { shared }
     }
+
+    /// Whether the endpoint opened the conversation `id`.
+    pub(super) fn owns(&self, id: &str) -> bool {
+        self.shared.ids.owns(id)
+    }
 }
 
 #[async_trait]
@@ -35,6 +44,11 @@ impl Channel for DirectLineChannel {
         if id.is_empty() {
             return Err(DeliveryError::InvalidAddress("the address has no conversation id".into()));
         }
+        if !self.owns(id) {
+            return Err(DeliveryError::InvalidAddress(format!(
+                "conversation {id:?} was not opened by this Direct Line endpoint"
+            )));
+        }
         let (conversation, opened) = self.shared.conversations.get_or_open(id);
         if opened {
             tracing::info!(conversation = %id, "a message for a Direct Line conversation not held: opened it again");
@@ -43,10 +57,14 @@ impl Channel for DirectLineChannel {
         if activity.timestamp.is_none() {
             activity.timestamp = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         }
-        let value = serde_json::to_value(&activity)
+        let typing = activity.kind == ActivityType::Typing;
+        let make = |activity_id: &str| {
+            activity.id = Some(activity_id.to_owned());
+            serde_json::to_vec(&activity)
+        };
+        let added = if typing { conversation.show(make) } else { self.shared.conversations.append(&conversation, make) };
+        let activity_id = added
             .map_err(|e| DeliveryError::Rejected { status: 400, body: format!("the activity is not JSON: {e}") })?;
-        let activity_id =
-            if activity.kind == ActivityType::Typing { conversation.show(value) } else { conversation.append(value) };
         Ok(Delivered { activity_id: Some(activity_id) })
     }
 }

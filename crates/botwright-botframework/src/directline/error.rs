@@ -2,7 +2,7 @@
 
 use super::BASE_PATH;
 use super::token::TokenError;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -24,6 +24,20 @@ pub enum DirectLineError {
     /// The body is larger than the limit: 413.
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The endpoint assigns user ids and the request named one without the secret: 403.
+    #[error(
+        "this endpoint assigns user ids: a request without the Direct Line secret cannot name a user (send no `user.id`; the answer's `userId` is yours)"
+    )]
+    UserNotAllowed,
+    /// The conversation has as many WebSocket streams as it may: 429.
+    #[error("the conversation already has {0} streams open; close one (or poll GET .../activities)")]
+    TooManyStreams(usize),
+    /// This client opened too many conversations lately: 429, with `Retry-After`.
+    #[error("too many conversations opened from this address; retry in {retry_after} seconds")]
+    RateLimited {
+        /// Seconds until the client may open another.
+        retry_after: u64,
+    },
     /// The bot failed (or panicked) while taking the activity: 500.
     #[error("the bot failed to accept the activity")]
     BotFailed,
@@ -40,6 +54,8 @@ impl DirectLineError {
             DirectLineError::UnknownConversation(_) => StatusCode::NOT_FOUND,
             DirectLineError::BadRequest(_) => StatusCode::BAD_REQUEST,
             DirectLineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            DirectLineError::UserNotAllowed => StatusCode::FORBIDDEN,
+            DirectLineError::TooManyStreams(_) | DirectLineError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -49,6 +65,8 @@ impl DirectLineError {
             DirectLineError::Token(_) => "TokenInvalid",
             DirectLineError::UnknownConversation(_) | DirectLineError::BadRequest(_) => "BadArgument",
             DirectLineError::TooLarge(_) => "PayloadTooLarge",
+            DirectLineError::UserNotAllowed => "UserIdNotAllowed",
+            DirectLineError::TooManyStreams(_) | DirectLineError::RateLimited { .. } => "TooManyRequests",
         }
     }
 }
@@ -61,6 +79,11 @@ impl IntoResponse for DirectLineError {
         } else {
             tracing::debug!(status = status.as_u16(), error = %self, "refused a Direct Line request");
         }
-        (status, axum::Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }))).into_response()
+        let body = axum::Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
+        let mut response = (status, body).into_response();
+        if let DirectLineError::RateLimited { retry_after } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        response
     }
 }

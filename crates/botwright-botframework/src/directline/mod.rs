@@ -63,17 +63,26 @@
 mod channel;
 mod conversation;
 mod error;
+mod identity;
+mod ids;
+mod ratelimit;
 mod routes;
+mod routing;
 mod stream;
 pub mod token;
 
 pub use channel::DirectLineChannel;
 pub use error::DirectLineError;
+pub use identity::{ASSIGNED_PREFIX, UserIds};
+pub use routing::RoutingChannel;
 pub use token::{TokenClaims, TokenError, TokenKey};
 
 use crate::handler::ActivityHandler;
 use botwright::activity::ChannelAccount;
-use conversation::Conversations;
+use botwright::channel::Channel;
+use conversation::{Conversations, Limits};
+use ids::ConversationIds;
+use ratelimit::OpenLimiter;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,21 +92,50 @@ pub const CHANNEL_ID: &str = "directline";
 /// Where the endpoint's routes begin.
 pub const BASE_PATH: &str = "/v3/directline";
 
-/// How the embedded Direct Line endpoint behaves.
+/// How the embedded Direct Line endpoint behaves. Every limit has a default fit to be exposed;
+/// together they keep what one client can make the process hold to a few tens of MiB.
 #[derive(Clone)]
 pub struct DirectLineConfig {
     /// The Direct Line secret: when set, generating tokens (and starting a conversation without
-    /// a token) needs `Authorization: Bearer <secret>`. Unset: development mode, anyone may.
+    /// a token) needs `Authorization: Bearer <secret>`. Unset: anyone who can reach the endpoint
+    /// may (see [`user_ids`](Self::user_ids) for who they may be).
     pub secret: Option<String>,
-    /// The key tokens are signed with. Unset: the secret when there is one, else a random key
-    /// made at start (tokens then die with the process).
+    /// The key tokens are signed with, and conversation ids are tagged with. Unset: the secret
+    /// when there is one, else a random key made at start (tokens and ids then die with the
+    /// process).
     pub signing_key: Option<Vec<u8>>,
+    /// Who chooses user ids (default [`UserIds::ServerAssigned`]: safe to expose).
+    pub user_ids: UserIds,
     /// How long a token is valid (default 30 minutes, as Direct Line's).
     pub token_lifetime: Duration,
+    /// How long a session lasts at most, from its first token (default 24 hours): tokens are
+    /// refreshed (and, in [`UserIds::ServerAssigned`] mode, renewed for a new conversation of
+    /// the same user) until then, and refused after, with a message saying to start again.
+    pub max_session_age: Duration,
     /// How many conversations are held (default 1,000).
     pub max_conversations: usize,
     /// How many activities each conversation keeps (default 500).
     pub max_history: usize,
+    /// How many bytes of activities (as JSON) each conversation keeps (default 1 MiB; oldest
+    /// dropped first, the newest always kept).
+    pub max_history_bytes: usize,
+    /// How many bytes of activities all conversations keep together (default 32 MiB): beyond
+    /// it, the oldest activities of the conversations idle the longest are dropped.
+    pub max_total_history_bytes: usize,
+    /// How many WebSocket streams each conversation may have open (default 4; one more: 429).
+    pub max_streams_per_conversation: usize,
+    /// The largest WebSocket message or frame a client may send (default 4 KiB: clients send
+    /// only pings and pongs); a larger one closes that stream (1009).
+    pub max_client_message_bytes: usize,
+    /// The largest typing indicator a client may post (default 4 KiB; larger: 413). Typing
+    /// indicators are not kept, but travel to the streams.
+    pub max_typing_bytes: usize,
+    /// How many conversations one client address (an IPv6 /64) may open per minute through
+    /// `tokens/generate` and `POST /conversations` without the secret (default 30; 0: no limit;
+    /// beyond it: 429 with `Retry-After`). The address is the peer of the connection
+    /// (`axum::extract::ConnectInfo<SocketAddr>`, present when the server is served with
+    /// `into_make_service_with_connect_info`); without it, there is no per-address limit.
+    pub conversations_per_minute_per_client: u32,
     /// The largest activity body accepted, in bytes (default 256 KiB).
     pub body_limit: usize,
     /// The server's public base URL (e.g. `https://bot.example.com`), for `serviceUrl` and
@@ -112,9 +150,17 @@ impl std::fmt::Debug for DirectLineConfig {
         f.debug_struct("DirectLineConfig")
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<set>"))
+            .field("user_ids", &self.user_ids)
             .field("token_lifetime", &self.token_lifetime)
+            .field("max_session_age", &self.max_session_age)
             .field("max_conversations", &self.max_conversations)
             .field("max_history", &self.max_history)
+            .field("max_history_bytes", &self.max_history_bytes)
+            .field("max_total_history_bytes", &self.max_total_history_bytes)
+            .field("max_streams_per_conversation", &self.max_streams_per_conversation)
+            .field("max_client_message_bytes", &self.max_client_message_bytes)
+            .field("max_typing_bytes", &self.max_typing_bytes)
+            .field("conversations_per_minute_per_client", &self.conversations_per_minute_per_client)
             .field("body_limit", &self.body_limit)
             .field("public_url", &self.public_url)
             .field("bot", &self.bot)
@@ -127,9 +173,17 @@ impl Default for DirectLineConfig {
         DirectLineConfig {
             secret: None,
             signing_key: None,
+            user_ids: UserIds::default(),
             token_lifetime: Duration::from_secs(30 * 60),
+            max_session_age: Duration::from_secs(24 * 60 * 60),
             max_conversations: 1_000,
             max_history: 500,
+            max_history_bytes: 1 << 20,
+            max_total_history_bytes: 32 << 20,
+            max_streams_per_conversation: 4,
+            max_client_message_bytes: 4 << 10,
+            max_typing_bytes: 4 << 10,
+            conversations_per_minute_per_client: 30,
             body_limit: 256 * 1024,
             public_url: None,
             bot: ChannelAccount::new("bot").with_name("Bot"),
@@ -140,7 +194,9 @@ impl Default for DirectLineConfig {
 pub(crate) struct Shared {
     pub(crate) config: DirectLineConfig,
     pub(crate) key: TokenKey,
+    pub(crate) ids: ConversationIds,
     pub(crate) conversations: Conversations,
+    pub(crate) limiter: OpenLimiter,
 }
 
 /// The embedded Direct Line endpoint: its conversations, its token key, its router and its
@@ -162,18 +218,37 @@ impl std::fmt::Debug for DirectLine {
 impl DirectLine {
     /// The endpoint with `config`.
     pub fn new(config: DirectLineConfig) -> Self {
-        let key = match (&config.signing_key, &config.secret) {
-            (Some(key), _) => TokenKey::new(key),
-            (None, Some(secret)) => TokenKey::new(secret.as_bytes()),
-            (None, None) => TokenKey::random(),
+        let secret: Vec<u8> = match (&config.signing_key, &config.secret) {
+            (Some(key), _) => key.clone(),
+            (None, Some(secret)) => secret.as_bytes().to_vec(),
+            (None, None) => rand::random::<[u8; 32]>().to_vec(),
         };
         if config.secret.is_none() {
-            tracing::warn!(
-                "the Direct Line endpoint has no secret: anyone who can reach it may generate tokens (development mode)"
-            );
+            match config.user_ids {
+                UserIds::ClientChosen => tracing::warn!(
+                    "the Direct Line endpoint has no secret and lets clients choose user ids: anyone who can reach it may speak as any user (development mode)"
+                ),
+                UserIds::ServerAssigned => tracing::info!(
+                    "the Direct Line endpoint has no secret: anyone who can reach it may open conversations, as users it assigns"
+                ),
+            }
         }
-        let conversations = Conversations::new(config.max_conversations, config.max_history);
-        DirectLine { shared: Arc::new(Shared { config, key, conversations }) }
+        let conversations = Conversations::new(Limits {
+            max_conversations: config.max_conversations,
+            max_history: config.max_history,
+            max_history_bytes: config.max_history_bytes,
+            max_total_bytes: config.max_total_history_bytes,
+            max_streams: config.max_streams_per_conversation,
+        });
+        let limiter = OpenLimiter::new(config.conversations_per_minute_per_client);
+        let shared = Shared {
+            key: TokenKey::new(&secret),
+            ids: ConversationIds::new(&secret),
+            config,
+            conversations,
+            limiter,
+        };
+        DirectLine { shared: Arc::new(shared) }
     }
 
     /// The configuration.
@@ -191,10 +266,32 @@ impl DirectLine {
         self.shared.conversations.len()
     }
 
-    /// The channel that delivers the bot's activities to these conversations; register it with
-    /// `BotBuilder::channel("directline", ...)`.
+    /// How many bytes of activities (as JSON) the conversations hold together: at most
+    /// [`DirectLineConfig::max_total_history_bytes`] (plus one activity while it is added).
+    pub fn held_bytes(&self) -> usize {
+        self.shared.conversations.held_bytes()
+    }
+
+    /// Whether this endpoint opened the conversation `conversation_id` (its id carries a tag
+    /// made with the signing key: this holds across restarts when the key is kept, and never
+    /// for another channel's conversation).
+    pub fn owns(&self, conversation_id: &str) -> bool {
+        self.shared.ids.owns(conversation_id)
+    }
+
+    /// The channel that delivers the bot's activities to these conversations (and refuses
+    /// others); see [`channel_or`](Self::channel_or) to share channel id `directline` with
+    /// Azure's Direct Line.
     pub fn channel(&self) -> Arc<DirectLineChannel> {
         Arc::new(DirectLineChannel::new(self.shared.clone()))
+    }
+
+    /// A channel that delivers to this endpoint exactly the conversations it owns
+    /// ([`owns`](Self::owns)), whatever their channel id, and everything else to `fallback`
+    /// (the Bot Framework connector): so that a bot registered with Azure's Direct Line channel
+    /// still answers Azure's Direct Line users while it serves its own.
+    pub fn channel_or(&self, fallback: Arc<dyn Channel>) -> Arc<dyn Channel> {
+        Arc::new(RoutingChannel::new(self.channel(), fallback))
     }
 
     /// The router with the Direct Line routes (under `/v3/directline`), handing users'

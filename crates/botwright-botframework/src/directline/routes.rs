@@ -1,14 +1,16 @@
 //! The HTTP routes of the embedded Direct Line endpoint.
 
-use super::conversation::Page;
 use super::error::DirectLineError;
+use super::identity::assign_user_id;
 use super::token::{TokenClaims, TokenError};
-use super::{BASE_PATH, CHANNEL_ID, Shared, stream};
+use super::{BASE_PATH, CHANNEL_ID, Shared, UserIds, stream};
 use crate::endpoint::parse_activity;
 use crate::handler::ActivityHandler;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, Request, State, WebSocketUpgrade};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +19,7 @@ use botwright::activity::{ActivityType, ChannelAccount, ConversationAccount};
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -29,14 +32,38 @@ pub(super) struct RouteState {
 
 pub(super) fn router(shared: Arc<Shared>, handler: Arc<dyn ActivityHandler>) -> Router {
     let state = Arc::new(RouteState { shared, handler });
+    // Every answer is JSON, also for a wrong method or a path the endpoint does not serve
+    // (per route and under the base path, not as a router fallback: the router is merged with
+    // others).
     Router::new()
-        .route(&format!("{BASE_PATH}/tokens/generate"), post(generate))
-        .route(&format!("{BASE_PATH}/tokens/refresh"), post(refresh))
-        .route(&format!("{BASE_PATH}/conversations"), post(start))
-        .route(&format!("{BASE_PATH}/conversations/{{id}}"), get(reconnect))
-        .route(&format!("{BASE_PATH}/conversations/{{id}}/activities"), post(post_activity).get(get_activities))
-        .route(&format!("{BASE_PATH}/conversations/{{id}}/stream"), get(open_stream))
+        .route(&format!("{BASE_PATH}/tokens/generate"), post(generate).fallback(wrong_method))
+        .route(&format!("{BASE_PATH}/tokens/refresh"), post(refresh).fallback(wrong_method))
+        .route(&format!("{BASE_PATH}/conversations"), post(start).fallback(wrong_method))
+        .route(&format!("{BASE_PATH}/conversations/{{id}}"), get(reconnect).fallback(wrong_method))
+        .route(
+            &format!("{BASE_PATH}/conversations/{{id}}/activities"),
+            post(post_activity).get(get_activities).fallback(wrong_method),
+        )
+        .route(&format!("{BASE_PATH}/conversations/{{id}}/stream"), get(open_stream).fallback(wrong_method))
+        .route(&format!("{BASE_PATH}/{{*rest}}"), axum::routing::any(not_served))
         .with_state(state)
+}
+
+async fn wrong_method() -> Response {
+    let body = json!({ "error": { "code": "MethodNotAllowed", "message": "this route does not take this method" } });
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+async fn not_served() -> Response {
+    let body = json!({ "error": { "code": "NotFound", "message": "the Direct Line endpoint does not serve this path" } });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+type IdPath = Result<Path<String>, PathRejection>;
+
+/// The conversation id of the path (a path that is not UTF-8 once decoded: 400).
+fn path_id(path: IdPath) -> Result<String, DirectLineError> {
+    path.map(|Path(id)| id).map_err(|e| DirectLineError::BadRequest(format!("the path is not usable: {e}")))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -92,7 +119,7 @@ impl RouteState {
     fn verify_for(&self, headers: &HeaderMap, id: &str) -> Result<TokenClaims, DirectLineError> {
         let token = bearer(headers).ok_or(TokenError::Missing)?;
         if self.is_secret(token) {
-            return Ok(TokenClaims { conv: id.to_owned(), user: None, exp: 0, iat: 0, iss: String::new() });
+            return Ok(TokenClaims { conv: id.to_owned(), user: None, exp: 0, iat: 0, iss: String::new(), sess: 0 });
         }
         Ok(self.shared.key.verify_for(token, id)?)
     }
@@ -101,20 +128,50 @@ impl RouteState {
         self.shared.config.secret.as_deref().is_some_and(|secret| same_secret(given, secret))
     }
 
-    fn issue(&self, conversation_id: &str, user: Option<&str>) -> Result<String, DirectLineError> {
-        Ok(self.shared.key.issue(conversation_id, user, self.shared.config.token_lifetime)?)
+    fn issue(&self, conversation_id: &str, user: Option<&str>, session_start: u64) -> Result<String, DirectLineError> {
+        let lifetime = self.shared.config.token_lifetime;
+        Ok(self.shared.key.issue_in_session(conversation_id, user, lifetime, session_start)?)
     }
 
-    /// Whether a request may open a conversation without a token: with the secret, or in
-    /// development mode.
-    fn may_generate(&self, headers: &HeaderMap) -> Result<(), DirectLineError> {
-        match &self.shared.config.secret {
-            None => Ok(()),
-            Some(secret) => match bearer(headers) {
-                Some(given) if same_secret(given, secret) => Ok(()),
-                Some(_) => Err(TokenError::Invalid("it is not this endpoint's secret".into()).into()),
-                None => Err(TokenError::Missing.into()),
+    /// Who asks to open a conversation without a token of it: the secret's holder, a client
+    /// renewing its session with one of our tokens, or an anonymous client (when there is no
+    /// secret).
+    fn opener(&self, headers: &HeaderMap) -> Result<Opener, DirectLineError> {
+        match bearer(headers) {
+            Some(given) if self.is_secret(given) => Ok(Opener::Secret),
+            Some(given) => match self.shared.key.verify_ignoring_expiry(given) {
+                Ok(claims) => {
+                    claims.check_session_age(self.shared.config.max_session_age)?;
+                    Ok(Opener::Renewal(claims))
+                }
+                Err(_) if self.shared.config.secret.is_some() => {
+                    Err(TokenError::Invalid("it is neither this endpoint's secret nor one of its tokens".into()).into())
+                }
+                Err(e) => Err(e.into()),
             },
+            None if self.shared.config.secret.is_some() => Err(TokenError::Missing.into()),
+            None => Ok(Opener::Anonymous),
+        }
+    }
+
+    /// Counts a conversation opened by a client without the secret against its address.
+    fn count_opening(&self, peer: Option<SocketAddr>) -> Result<(), DirectLineError> {
+        match peer {
+            Some(peer) => {
+                self.shared.limiter.check(peer.ip()).map_err(|retry_after| DirectLineError::RateLimited { retry_after })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The user of a new conversation opened by `opener`, naming `named` (from the body).
+    fn user_for(&self, opener: &Opener, named: Option<String>) -> Result<Option<String>, DirectLineError> {
+        let assigned = self.shared.config.user_ids == UserIds::ServerAssigned;
+        match opener {
+            Opener::Secret => Ok(named.or_else(|| assigned.then(assign_user_id))),
+            _ if assigned && named.is_some() => Err(DirectLineError::UserNotAllowed),
+            Opener::Renewal(claims) => Ok(named.or_else(|| claims.user.clone()).or_else(|| assigned.then(assign_user_id))),
+            Opener::Anonymous => Ok(named.or_else(|| assigned.then(assign_user_id))),
         }
     }
 
@@ -133,23 +190,34 @@ impl RouteState {
         }
     }
 
-    fn token_answer(&self, id: &str, token: &str) -> Response {
-        axum::Json(json!({
+    /// The answer with a token: `{conversationId, token, expires_in}` and, when the token names
+    /// a user, `userId`.
+    fn token_answer(&self, id: &str, token: &str, user: Option<&str>) -> Value {
+        let mut answer = json!({
             "conversationId": id,
             "token": token,
             "expires_in": self.shared.config.token_lifetime.as_secs(),
-        }))
-        .into_response()
+        });
+        if let (Some(user), Value::Object(map)) = (user, &mut answer) {
+            map.insert("userId".into(), Value::String(user.to_owned()));
+        }
+        answer
     }
 
-    /// The answer to starting or reconnecting.
-    fn conversation_answer(&self, headers: &HeaderMap, id: &str, token: &str, watermark: Option<u64>) -> Value {
-        json!({
-            "conversationId": id,
-            "token": token,
-            "expires_in": self.shared.config.token_lifetime.as_secs(),
-            "streamUrl": self.stream_url(headers, id, token, watermark),
-        })
+    /// The answer to starting or reconnecting: the token answer and a `streamUrl`.
+    fn conversation_answer(
+        &self,
+        headers: &HeaderMap,
+        id: &str,
+        token: &str,
+        user: Option<&str>,
+        watermark: Option<u64>,
+    ) -> Value {
+        let mut answer = self.token_answer(id, token, user);
+        if let Value::Object(map) = &mut answer {
+            map.insert("streamUrl".into(), Value::String(self.stream_url(headers, id, token, watermark)));
+        }
+        answer
     }
 
     /// Tells the bot the conversation began (a `conversationUpdate` with its members).
@@ -180,8 +248,23 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn new_conversation_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+/// Who opens a conversation without a token of it.
+enum Opener {
+    /// The holder of the Direct Line secret (a token server): may name any user.
+    Secret,
+    /// A client with one of our tokens (perhaps expired, its session not too old): the same
+    /// user, in a new conversation.
+    Renewal(TokenClaims),
+    /// Anyone (no secret is configured).
+    Anonymous,
+}
+
+fn peer(request: &Request) -> Option<SocketAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0)
+}
+
+fn now_secs() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default()
 }
 
 /// The user named in a generate body: `{"user": {"id"}}` (also `{"User": {"Id"}}`).
@@ -200,54 +283,77 @@ fn generate_user(bytes: &[u8]) -> Result<Option<String>, DirectLineError> {
     }
 }
 
+/// `POST tokens/generate`: a token for a new conversation. With the secret, for the user the body
+/// names (or, when the server assigns ids, a new one); with one of our tokens, for the same user
+/// (a browser that comes back); else, without a secret configured, for a new assigned user (or
+/// the named one when clients choose).
 async fn generate(State(state): State<Arc<RouteState>>, request: Request) -> Answer {
-    state.may_generate(request.headers())?;
+    let opener = state.opener(request.headers())?;
+    if !matches!(opener, Opener::Secret) {
+        state.count_opening(peer(&request))?;
+    }
     let bytes = state.read_body(request).await?;
-    let user = generate_user(&bytes)?;
-    let id = new_conversation_id();
-    let token = state.issue(&id, user.as_deref())?;
-    Ok(state.token_answer(&id, &token))
+    let user = state.user_for(&opener, generate_user(&bytes)?)?;
+    let session_start = match &opener {
+        Opener::Renewal(claims) => claims.session_start(),
+        _ => now_secs(),
+    };
+    let id = state.shared.ids.new_id();
+    let token = state.issue(&id, user.as_deref(), session_start)?;
+    Ok(axum::Json(state.token_answer(&id, &token, user.as_deref())).into_response())
 }
 
+/// `POST tokens/refresh`: a fresh token for the same conversation and user, until the session's
+/// maximum age.
 async fn refresh(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Answer {
     let token = bearer(&headers).ok_or(TokenError::Missing)?;
     let claims = state.shared.key.verify(token)?;
-    let token = state.issue(&claims.conv, claims.user.as_deref())?;
-    Ok(state.token_answer(&claims.conv, &token))
+    claims.check_session_age(state.shared.config.max_session_age)?;
+    let token = state.issue(&claims.conv, claims.user.as_deref(), claims.session_start())?;
+    Ok(axum::Json(state.token_answer(&claims.conv, &token, claims.user.as_deref())).into_response())
 }
 
-async fn start(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Answer {
-    // A token opens its own conversation; the secret (or development mode) opens a new one.
-    let given = bearer(&headers);
+/// `POST conversations`: a token opens its own conversation; the secret (or, without a secret
+/// configured, anyone) opens a new one.
+async fn start(State(state): State<Arc<RouteState>>, request: Request) -> Answer {
+    let peer = peer(&request);
+    let headers = request.headers();
+    let given = bearer(headers);
     let is_secret = given.is_some_and(|g| state.is_secret(g));
     let (id, token, user) = match given {
         Some(token) if !is_secret => {
-            // Development mode too refuses a token that is not valid, rather than quietly
-            // opening another conversation.
+            // A token that is not valid is refused, rather than quietly opening another
+            // conversation.
             let claims = state.shared.key.verify(token)?;
             (claims.conv, token.to_owned(), claims.user)
         }
         _ => {
-            state.may_generate(&headers)?;
-            let id = new_conversation_id();
-            let token = state.issue(&id, None)?;
-            (id, token, None)
+            let opener = if is_secret { Opener::Secret } else { state.opener(headers)? };
+            if !is_secret {
+                state.count_opening(peer)?;
+            }
+            let user = state.user_for(&opener, None)?;
+            let id = state.shared.ids.new_id();
+            let token = state.issue(&id, user.as_deref(), now_secs())?;
+            (id, token, user)
         }
     };
     let (_, opened) = state.shared.conversations.get_or_open(&id);
     if opened {
-        state.announce(&headers, &id, user.as_deref()).await;
+        state.announce(headers, &id, user.as_deref()).await;
     }
     let status = if opened { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, axum::Json(state.conversation_answer(&headers, &id, &token, None))).into_response())
+    let answer = state.conversation_answer(headers, &id, &token, user.as_deref(), None);
+    Ok((status, axum::Json(answer)).into_response())
 }
 
 async fn reconnect(
     State(state): State<Arc<RouteState>>,
-    Path(id): Path<String>,
+    path: IdPath,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
+    let id = path_id(path)?;
     let claims = state.verify_for(&headers, &id)?;
     let watermark = watermark(query.as_deref())?;
     // The token proves the conversation was opened here: after a restart it opens again.
@@ -258,31 +364,30 @@ async fn reconnect(
     // A stream URL carries a token for this conversation, never the secret.
     let token = match bearer(&headers) {
         Some(given) if !state.is_secret(given) => given.to_owned(),
-        _ => state.issue(&id, claims.user.as_deref())?,
+        _ => state.issue(&id, claims.user.as_deref(), now_secs())?,
     };
-    Ok(axum::Json(state.conversation_answer(&headers, &id, &token, watermark)).into_response())
-}
-
-fn page_answer(page: &Page) -> Value {
-    json!({
-        "activities": page.activities.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-        "watermark": page.watermark.map(|w| w.to_string()),
-    })
+    let answer = state.conversation_answer(&headers, &id, &token, claims.user.as_deref(), watermark);
+    Ok(axum::Json(answer).into_response())
 }
 
 async fn get_activities(
     State(state): State<Arc<RouteState>>,
-    Path(id): Path<String>,
+    path: IdPath,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
+    let id = path_id(path)?;
     state.verify_for(&headers, &id)?;
     let watermark = watermark(query.as_deref())?;
     let conversation = state.shared.conversations.get(&id).ok_or(DirectLineError::UnknownConversation(id))?;
-    Ok(axum::Json(page_answer(&conversation.since(watermark))).into_response())
+    // The body is assembled from the stored JSON texts, sharing their buffers.
+    let chunks = conversation.since(watermark).into_chunks();
+    let body = Body::from_stream(futures::stream::iter(chunks.into_iter().map(Ok::<_, std::convert::Infallible>)));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-async fn post_activity(State(state): State<Arc<RouteState>>, Path(id): Path<String>, request: Request) -> Answer {
+async fn post_activity(State(state): State<Arc<RouteState>>, path: IdPath, request: Request) -> Answer {
+    let id = path_id(path)?;
     let headers = request.headers().clone();
     let claims = state.verify_for(&headers, &id)?;
     let conversation =
@@ -307,11 +412,22 @@ async fn post_activity(State(state): State<Arc<RouteState>>, Path(id): Path<Stri
     activity.service_url = Some(state.base_url(&headers));
     activity.conversation = Some(ConversationAccount::new(id.as_str()));
     activity.recipient = Some(state.shared.config.bot.clone());
-    let value = serde_json::to_value(&activity)
-        .map_err(|e| DirectLineError::BadRequest(format!("the activity is malformed: {e}")))?;
-    // Kept (and shown to the streams) before the bot runs, so that replies come after it.
+    // Kept (and shown to the streams) before the bot runs, so that replies come after it; the
+    // history keeps the JSON text, serialized once.
+    let typing = activity.kind == ActivityType::Typing;
+    let max_typing = state.shared.config.max_typing_bytes;
+    let mut copy = activity.clone();
+    let make = |activity_id: &str| {
+        copy.id = Some(activity_id.to_owned());
+        let text = serde_json::to_vec(&copy)
+            .map_err(|e| DirectLineError::BadRequest(format!("the activity is malformed: {e}")))?;
+        if typing && text.len() > max_typing {
+            return Err(DirectLineError::TooLarge(max_typing));
+        }
+        Ok(text)
+    };
     let activity_id =
-        if activity.kind == ActivityType::Typing { conversation.show(value) } else { conversation.append(value) };
+        if typing { conversation.show(make)? } else { state.shared.conversations.append(&conversation, make)? };
     activity.id = Some(activity_id.clone());
     match AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await {
         Ok(Ok(_)) => Ok(axum::Json(json!({ "id": activity_id })).into_response()),
@@ -329,11 +445,12 @@ async fn post_activity(State(state): State<Arc<RouteState>>, Path(id): Path<Stri
 
 async fn open_stream(
     State(state): State<Arc<RouteState>>,
-    Path(id): Path<String>,
+    path: IdPath,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Answer {
+    let id = path_id(path)?;
     let token = query_param(query.as_deref(), "t").or_else(|| bearer(&headers).map(str::to_owned));
     let token = token.ok_or(TokenError::Missing)?;
     if !state.is_secret(&token) {
@@ -341,5 +458,12 @@ async fn open_stream(
     }
     let watermark = watermark(query.as_deref())?;
     let conversation = state.shared.conversations.get(&id).ok_or(DirectLineError::UnknownConversation(id))?;
-    Ok(upgrade.on_upgrade(move |socket| stream::run(socket, conversation, watermark)))
+    let upgrade = upgrade.map_err(|e| DirectLineError::BadRequest(format!("not a WebSocket request: {e}")))?;
+    let max = state.shared.config.max_streams_per_conversation;
+    let place = conversation.take_stream_place().ok_or(DirectLineError::TooManyStreams(max))?;
+    let limit = state.shared.config.max_client_message_bytes.max(128);
+    Ok(upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| stream::run(socket, conversation, watermark, place)))
 }

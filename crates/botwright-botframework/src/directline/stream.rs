@@ -1,8 +1,13 @@
 //! The WebSocket stream of a conversation: `{activities, watermark}` frames as they happen.
+//!
+//! A stream is woken with the watermark of each new activity and reads the activities after the
+//! last one it sent from the history, one at a time: it holds at most one activity of its own
+//! while a slow client reads. Clients send nothing but pings and pongs; a message larger than
+//! [`DirectLineConfig::max_client_message_bytes`](super::DirectLineConfig) closes the stream
+//! (close code 1009), and nothing else.
 
-use super::conversation::{Conversation, Page, StreamEvent};
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use serde_json::{Value, json};
+use super::conversation::{Conversation, StreamEvent, StreamPlace, frame};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -10,47 +15,59 @@ use tokio::sync::broadcast::error::RecvError;
 /// How often an idle stream is pinged, so that proxies keep it open and dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-fn frame(activities: &[&Value], watermark: Option<u64>) -> Message {
-    let body = json!({ "activities": activities, "watermark": watermark.map(|w| w.to_string()) });
-    Message::Text(Utf8Bytes::from(body.to_string()))
+async fn send_frame(socket: &mut WebSocket, activity: &[u8], watermark: Option<u64>) -> bool {
+    socket.send(Message::Text(Utf8Bytes::from(frame(activity, watermark)))).await.is_ok()
 }
 
-/// Sends the page's activities; returns whether the socket is still open.
-async fn send_page(socket: &mut WebSocket, page: &Page) -> bool {
-    if page.activities.is_empty() {
-        return true;
+/// Sends the activities after `seen`, one frame each; returns the new watermark, or `None` when
+/// the socket closed.
+async fn catch_up(socket: &mut WebSocket, conversation: &Conversation, seen: Option<u64>) -> Option<Option<u64>> {
+    let mut seen = seen;
+    while let Some((seq, activity)) = conversation.next_after(seen) {
+        if !send_frame(socket, &activity, Some(seq)).await {
+            return None;
+        }
+        seen = Some(seq);
     }
-    let activities: Vec<&Value> = page.activities.iter().map(|a| a.as_ref()).collect();
-    socket.send(frame(&activities, page.watermark)).await.is_ok()
+    Some(seen)
 }
 
 /// Runs the stream until the client leaves: first the activities after `watermark`, then each
-/// new one.
-pub(super) async fn run(mut socket: WebSocket, conversation: Arc<Conversation>, watermark: Option<u64>) {
+/// new one. `place` is the stream's place in the conversation, given back when it ends.
+pub(super) async fn run(
+    mut socket: WebSocket,
+    conversation: Arc<Conversation>,
+    watermark: Option<u64>,
+    place: StreamPlace,
+) {
+    let _place = place;
     let (mut events, page) = conversation.subscribe(watermark);
-    let mut seen = page.watermark;
-    if !send_page(&mut socket, &page).await {
-        return;
-    }
+    // The page only tells where the history stands; the activities are read one at a time.
+    let start = if page.activities.is_empty() { page.watermark } else { watermark };
+    drop(page);
+    let Some(mut seen) = catch_up(&mut socket, &conversation, start).await else { return };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
         tokio::select! {
             event = events.recv() => {
                 let sent = match event {
-                    Ok(StreamEvent::Stored { seq, activity }) => {
+                    Ok(StreamEvent::Stored(seq)) => {
                         if seen.is_some_and(|w| seq <= w) {
                             continue;
                         }
-                        seen = Some(seq);
-                        socket.send(frame(&[activity.as_ref()], seen)).await.is_ok()
+                        match catch_up(&mut socket, &conversation, seen).await {
+                            Some(now) => { seen = now; true }
+                            None => false,
+                        }
                     }
-                    Ok(StreamEvent::Ephemeral(activity)) => socket.send(frame(&[activity.as_ref()], seen)).await.is_ok(),
+                    Ok(StreamEvent::Ephemeral(activity)) => send_frame(&mut socket, &activity, seen).await,
                     Err(RecvError::Lagged(missed)) => {
                         tracing::debug!(conversation = %conversation.id, missed, "a Direct Line stream fell behind; catching up from the history");
-                        let page = conversation.since(seen);
-                        seen = page.watermark.or(seen);
-                        send_page(&mut socket, &page).await
+                        match catch_up(&mut socket, &conversation, seen).await {
+                            Some(now) => { seen = now; true }
+                            None => false,
+                        }
                     }
                     Ok(StreamEvent::Ended) | Err(RecvError::Closed) => {
                         let _ = socket.send(Message::Close(None)).await;
@@ -62,9 +79,15 @@ pub(super) async fn run(mut socket: WebSocket, conversation: Arc<Conversation>, 
                 }
             }
             incoming = socket.recv() => match incoming {
-                // Clients send nothing but pings and pongs (answered by the library); a close
-                // or an error ends the stream.
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                // Pings and pongs are answered by the library; a close ends the stream.
+                Some(Ok(Message::Close(_))) | None => return,
+                Some(Err(error)) => {
+                    // Most often a message over the size limit: say so, then close.
+                    tracing::debug!(conversation = %conversation.id, %error, "a Direct Line stream closed on a client error");
+                    let close = CloseFrame { code: close_code::SIZE, reason: Utf8Bytes::from_static("message too big or malformed") };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    return;
+                }
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
