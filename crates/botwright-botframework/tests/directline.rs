@@ -6,12 +6,18 @@ mod chat_server;
 
 use botwright::storage::MemoryStore;
 use botwright::{Address, Message};
-use botwright_botframework::directline::{DirectLineConfig, TokenKey};
+use botwright_botframework::directline::{DirectLineConfig, TokenKey, UserIds};
 use chat_server::{ChatServer, DECLINED, GREETING, QUESTION, SUBSCRIBED};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The endpoint as these tests use it: clients name their users (the library's default assigns
+/// them; `directline_hostile.rs` tests that).
+fn client_chosen() -> DirectLineConfig {
+    DirectLineConfig { user_ids: UserIds::ClientChosen, ..DirectLineConfig::default() }
+}
 
 fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -110,7 +116,7 @@ fn texts(page: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_conversation_with_watermarks() {
-    let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
+    let server = ChatServer::start(client_chosen(), Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, token, stream_url) = client.open("ana").await;
     assert!(
@@ -173,7 +179,7 @@ async fn a_conversation_with_watermarks() {
 
 #[tokio::test]
 async fn tokens_open_their_own_conversation_only() {
-    let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
+    let server = ChatServer::start(client_chosen(), Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (mine, my_token, _) = client.open("ana").await;
     let (theirs, their_token, _) = client.open("bea").await;
@@ -215,7 +221,7 @@ async fn tokens_open_their_own_conversation_only() {
 
 #[tokio::test]
 async fn a_secret_guards_token_generation() {
-    let config = DirectLineConfig { secret: Some("s3cret-s3cret-s3cret".into()), ..Default::default() };
+    let config = DirectLineConfig { secret: Some("s3cret-s3cret-s3cret".into()), ..client_chosen() };
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     for token in [None, Some("wrong")] {
@@ -271,7 +277,7 @@ async fn next_text(
 
 #[tokio::test]
 async fn the_stream_pushes_replies_and_proactive_messages() {
-    let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
+    let server = ChatServer::start(client_chosen(), Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, token, stream_url) = client.open("ana").await;
     let (mut stream, _) = tokio_tungstenite::connect_async(stream_url).await.unwrap();
@@ -327,7 +333,7 @@ async fn the_stream_pushes_replies_and_proactive_messages() {
 
 #[tokio::test]
 async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
-    let config = DirectLineConfig { body_limit: 4096, ..Default::default() };
+    let config = DirectLineConfig { body_limit: 4096, ..client_chosen() };
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, token, _) = client.open("ana").await;
@@ -401,7 +407,7 @@ async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
 async fn a_proactive_message_after_a_restart_reopens_the_conversation() {
     let store = Arc::new(MemoryStore::new());
     let config =
-        || DirectLineConfig { signing_key: Some(b"kept across restarts, 32 bytes!!".to_vec()), ..Default::default() };
+        || DirectLineConfig { signing_key: Some(b"kept across restarts, 32 bytes!!".to_vec()), ..client_chosen() };
     let first = ChatServer::start(config(), store.clone()).await;
     let client = Client::new(&first);
     let (conversation, token, _) = client.open("ana").await;
@@ -432,7 +438,7 @@ async fn a_proactive_message_after_a_restart_reopens_the_conversation() {
 
 #[tokio::test]
 async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again() {
-    let config = DirectLineConfig { max_conversations: 1, ..Default::default() };
+    let config = DirectLineConfig { max_conversations: 1, ..client_chosen() };
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (first, token, stream_url) = client.open("ana").await;
@@ -468,7 +474,7 @@ async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again
 #[tokio::test]
 async fn an_expired_token_is_refused_and_says_so() {
     let key = b"the key of this test server, 32b".to_vec();
-    let config = DirectLineConfig { signing_key: Some(key.clone()), ..Default::default() };
+    let config = DirectLineConfig { signing_key: Some(key.clone()), ..client_chosen() };
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, _, _) = client.open("ana").await;

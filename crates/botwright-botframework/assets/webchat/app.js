@@ -28,15 +28,59 @@ async function directLine(method, path, body, token) {
   return data;
 }
 
-async function startConversation(name) {
-  // The same name is the same user (so that subscriptions follow a person across visits).
+// The user id: the server's when it assigns one (the answer's `userId`), else (a server that lets
+// clients choose) one derived from the name, so that the same name is the same user.
+function chosenUserId(name) {
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  const userId = 'web-' + (slug || Array.from(name, (c) => c.codePointAt(0).toString(36)).join('-'));
-  const generated = await directLine('POST', '/tokens/generate', { user: { id: userId, name } });
+  return 'web-' + (slug || Array.from(name, (c) => c.codePointAt(0).toString(36)).join('-'));
+}
+
+// Asks for a token of a new conversation. `previous` is the last token of this browser (perhaps
+// expired): the server then keeps the user it assigned, until the session's maximum age.
+async function generate(name, previous) {
+  if (previous) {
+    try {
+      return await directLine('POST', '/tokens/generate', { user: { name } }, previous);
+    } catch (e) {
+      if (e.status !== 403) throw e;
+      // The session ended, or the server no longer knows the token: a new user.
+    }
+  }
+  const generated = await directLine('POST', '/tokens/generate', { user: { name } });
+  if (generated.userId) return generated;
+  // The server lets clients choose: name the user, so that the token speaks for it.
+  return directLine('POST', '/tokens/generate', { user: { id: chosenUserId(name), name } });
+}
+
+async function startConversation(name, previous) {
+  const generated = await generate(name, previous);
   const started = await directLine('POST', '/conversations', undefined, generated.token);
-  session = { name, userId, conversationId: started.conversationId, token: started.token, watermark: null };
+  const userId = started.userId || generated.userId || chosenUserId(name);
+  session = { name, userId, conversationId: started.conversationId, token: started.token, watermark: null,
+    expiresIn: started.expires_in };
   save();
+  keepTokenFresh();
   listen(started.streamUrl);
+}
+
+// Refreshes the token before it expires (the stream needs none once open; polling and posting do).
+let refreshTimer = null;
+function keepTokenFresh() {
+  clearTimeout(refreshTimer);
+  if (!session) return;
+  const every = Math.max(30, (session.expiresIn || 1800) - 120) * 1000;
+  refreshTimer = setTimeout(async () => {
+    if (!session) return;
+    try {
+      const refreshed = await directLine('POST', '/tokens/refresh', undefined, session.token);
+      session.token = refreshed.token;
+      session.expiresIn = refreshed.expires_in;
+      save();
+    } catch (e) {
+      // Expired or the session ended: the next request fails and recover() starts again.
+    }
+    keepTokenFresh();
+  }, every);
 }
 
 // Picks up the conversation kept in this browser; false when it is gone (token expired,
@@ -48,6 +92,8 @@ async function resumeConversation() {
     const answer = await directLine('GET', path, undefined, session.token);
     // The history first (our own messages included), then live activities.
     await poll(null);
+    if (answer.userId) session.userId = answer.userId;
+    keepTokenFresh();
     listen(answer.streamUrl);
     return true;
   } catch (e) {
@@ -89,15 +135,15 @@ function startPolling() {
 }
 
 // The server no longer holds the conversation (404: it restarted, or dropped it to make room):
-// reconnecting opens it again. A token it no longer accepts (403: a restart with a new key):
-// a new conversation, under the same name.
+// reconnecting opens it again. A token it no longer accepts (403: expired, or a restart with a
+// new key): a new conversation, for the same user when the server still knows the token.
 async function recover(error) {
   if (error.status === 404 && await resumeConversation()) return;
   if (error.status === 403 || error.status === 404) {
     stopPolling();
     try {
-      await startConversation(session.name);
-      note('(the server restarted: this is a new conversation)');
+      await startConversation(session.name, session.token);
+      note('(this is a new conversation)');
     } catch (e) {
       setStatus('connection lost: ' + e.message, false);
       startPolling();
@@ -264,6 +310,7 @@ function showChat(on) {
 }
 
 function leave() {
+  clearTimeout(refreshTimer);
   if (socket) socket.close();
   stopPolling();
   session = null;
@@ -378,6 +425,18 @@ if (config.samplePanel) {
   if (session && await resumeConversation()) {
     $('name').value = session.name;
     showChat(true);
+  } else if (session && session.name && session.token) {
+    // The conversation is gone (its token expired, the server restarted): a new one, for the same
+    // user when the server still knows the token.
+    try {
+      $('name').value = session.name;
+      await startConversation(session.name, session.token);
+      showChat(true);
+    } catch (e) {
+      session = null;
+      localStorage.removeItem(STORE);
+      showChat(false);
+    }
   } else {
     session = null;
     localStorage.removeItem(STORE);

@@ -62,7 +62,8 @@ impl Channel for DirectLineChannel {
             activity.id = Some(activity_id.to_owned());
             serde_json::to_vec(&activity)
         };
-        let added = if typing { conversation.show(make) } else { self.shared.conversations.append(&conversation, make) };
+        let added =
+            if typing { conversation.show(make) } else { self.shared.conversations.append(&conversation, make) };
         let activity_id = added
             .map_err(|e| DeliveryError::Rejected { status: 400, body: format!("the activity is not JSON: {e}") })?;
         Ok(Delivered { activity_id: Some(activity_id) })

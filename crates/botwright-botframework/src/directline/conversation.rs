@@ -356,9 +356,7 @@ mod tests {
     }
 
     fn add(conversations: &Conversations, c: &Conversation, text: &str) -> String {
-        conversations
-            .append(c, |id| serde_json::to_vec(&json!({"type": "message", "id": id, "text": text})))
-            .unwrap()
+        conversations.append(c, |id| serde_json::to_vec(&json!({"type": "message", "id": id, "text": text}))).unwrap()
     }
 
     fn parsed(page: &Page) -> Vec<Value> {

@@ -241,13 +241,8 @@ impl DirectLine {
             max_streams: config.max_streams_per_conversation,
         });
         let limiter = OpenLimiter::new(config.conversations_per_minute_per_client);
-        let shared = Shared {
-            key: TokenKey::new(&secret),
-            ids: ConversationIds::new(&secret),
-            config,
-            conversations,
-            limiter,
-        };
+        let shared =
+            Shared { key: TokenKey::new(&secret), ids: ConversationIds::new(&secret), config, conversations, limiter };
         DirectLine { shared: Arc::new(shared) }
     }
 

@@ -55,7 +55,8 @@ async fn wrong_method() -> Response {
 }
 
 async fn not_served() -> Response {
-    let body = json!({ "error": { "code": "NotFound", "message": "the Direct Line endpoint does not serve this path" } });
+    let body =
+        json!({ "error": { "code": "NotFound", "message": "the Direct Line endpoint does not serve this path" } });
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
@@ -170,7 +171,9 @@ impl RouteState {
         match opener {
             Opener::Secret => Ok(named.or_else(|| assigned.then(assign_user_id))),
             _ if assigned && named.is_some() => Err(DirectLineError::UserNotAllowed),
-            Opener::Renewal(claims) => Ok(named.or_else(|| claims.user.clone()).or_else(|| assigned.then(assign_user_id))),
+            Opener::Renewal(claims) => {
+                Ok(named.or_else(|| claims.user.clone()).or_else(|| assigned.then(assign_user_id)))
+            }
             Opener::Anonymous => Ok(named.or_else(|| assigned.then(assign_user_id))),
         }
     }
@@ -289,11 +292,13 @@ fn generate_user(bytes: &[u8]) -> Result<Option<String>, DirectLineError> {
 /// the named one when clients choose).
 async fn generate(State(state): State<Arc<RouteState>>, request: Request) -> Answer {
     let opener = state.opener(request.headers())?;
-    if !matches!(opener, Opener::Secret) {
-        state.count_opening(peer(&request))?;
-    }
+    let peer = peer(&request);
     let bytes = state.read_body(request).await?;
     let user = state.user_for(&opener, generate_user(&bytes)?)?;
+    // Counted once the request is known to be good: a refused one costs the client nothing.
+    if !matches!(opener, Opener::Secret) {
+        state.count_opening(peer)?;
+    }
     let session_start = match &opener {
         Opener::Renewal(claims) => claims.session_start(),
         _ => now_secs(),
