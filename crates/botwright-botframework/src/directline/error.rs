@@ -24,6 +24,9 @@ pub enum DirectLineError {
     /// The body is larger than the limit: 413.
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The activity holds more JSON objects and arrays than the limit: 413.
+    #[error("the activity holds more than {0} JSON objects and arrays")]
+    TooComplex(usize),
     /// The endpoint assigns user ids and the request named one without the secret: 403.
     #[error(
         "this endpoint assigns user ids: a request without the Direct Line secret cannot name a user (send no `user.id`; the answer's `userId` is yours)"
@@ -53,7 +56,7 @@ impl DirectLineError {
             DirectLineError::Token(_) => StatusCode::FORBIDDEN,
             DirectLineError::UnknownConversation(_) => StatusCode::NOT_FOUND,
             DirectLineError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            DirectLineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            DirectLineError::TooLarge(_) | DirectLineError::TooComplex(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DirectLineError::UserNotAllowed => StatusCode::FORBIDDEN,
             DirectLineError::TooManyStreams(_) | DirectLineError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
@@ -64,7 +67,7 @@ impl DirectLineError {
             DirectLineError::Token(TokenError::Signing(_)) | DirectLineError::BotFailed => "InternalError",
             DirectLineError::Token(_) => "TokenInvalid",
             DirectLineError::UnknownConversation(_) | DirectLineError::BadRequest(_) => "BadArgument",
-            DirectLineError::TooLarge(_) => "PayloadTooLarge",
+            DirectLineError::TooLarge(_) | DirectLineError::TooComplex(_) => "PayloadTooLarge",
             DirectLineError::UserNotAllowed => "UserIdNotAllowed",
             DirectLineError::TooManyStreams(_) | DirectLineError::RateLimited { .. } => "TooManyRequests",
         }

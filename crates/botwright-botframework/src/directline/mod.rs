@@ -68,6 +68,7 @@ mod ids;
 mod ratelimit;
 mod routes;
 mod routing;
+mod shape;
 mod stream;
 pub mod token;
 
@@ -136,6 +137,11 @@ pub struct DirectLineConfig {
     /// (`axum::extract::ConnectInfo<SocketAddr>`, present when the server is served with
     /// `into_make_service_with_connect_info`); without it, there is no per-address limit.
     pub conversations_per_minute_per_client: u32,
+    /// How many JSON objects and arrays an activity posted by a client may hold (default
+    /// 1,000; more: 413). A parsed object costs hundreds of bytes however short its text, so
+    /// this bounds what parsing one body costs (to a few MiB), where the body limit alone
+    /// would not.
+    pub max_activity_containers: usize,
     /// The largest activity body accepted, in bytes (default 256 KiB).
     pub body_limit: usize,
     /// The server's public base URL (e.g. `https://bot.example.com`), for `serviceUrl` and
@@ -161,6 +167,7 @@ impl std::fmt::Debug for DirectLineConfig {
             .field("max_client_message_bytes", &self.max_client_message_bytes)
             .field("max_typing_bytes", &self.max_typing_bytes)
             .field("conversations_per_minute_per_client", &self.conversations_per_minute_per_client)
+            .field("max_activity_containers", &self.max_activity_containers)
             .field("body_limit", &self.body_limit)
             .field("public_url", &self.public_url)
             .field("bot", &self.bot)
@@ -184,6 +191,7 @@ impl Default for DirectLineConfig {
             max_client_message_bytes: 4 << 10,
             max_typing_bytes: 4 << 10,
             conversations_per_minute_per_client: 30,
+            max_activity_containers: 1_000,
             body_limit: 256 * 1024,
             public_url: None,
             bot: ChannelAccount::new("bot").with_name("Bot"),

@@ -3,7 +3,7 @@
 use super::error::DirectLineError;
 use super::identity::assign_user_id;
 use super::token::{TokenClaims, TokenError};
-use super::{BASE_PATH, CHANNEL_ID, Shared, UserIds, stream};
+use super::{BASE_PATH, CHANNEL_ID, Shared, UserIds, shape, stream};
 use crate::endpoint::parse_activity;
 use crate::handler::ActivityHandler;
 use axum::Router;
@@ -398,7 +398,12 @@ async fn post_activity(State(state): State<Arc<RouteState>>, path: IdPath, reque
     let conversation =
         state.shared.conversations.get(&id).ok_or_else(|| DirectLineError::UnknownConversation(id.clone()))?;
     let bytes = state.read_body(request).await?;
+    let max_containers = state.shared.config.max_activity_containers;
+    if shape::containers(&bytes, max_containers) > max_containers {
+        return Err(DirectLineError::TooComplex(max_containers));
+    }
     let mut activity = parse_activity(&bytes).map_err(DirectLineError::BadRequest)?;
+    drop(bytes);
     // A token made for a user speaks as that user only (else one could overwrite another user's
     // address in the bot's address book); a token without one takes the activity's `from`.
     match (&mut activity.from, claims.user) {
@@ -421,10 +426,9 @@ async fn post_activity(State(state): State<Arc<RouteState>>, path: IdPath, reque
     // history keeps the JSON text, serialized once.
     let typing = activity.kind == ActivityType::Typing;
     let max_typing = state.shared.config.max_typing_bytes;
-    let mut copy = activity.clone();
     let make = |activity_id: &str| {
-        copy.id = Some(activity_id.to_owned());
-        let text = serde_json::to_vec(&copy)
+        activity.id = Some(activity_id.to_owned());
+        let text = serde_json::to_vec(&activity)
             .map_err(|e| DirectLineError::BadRequest(format!("the activity is malformed: {e}")))?;
         if typing && text.len() > max_typing {
             return Err(DirectLineError::TooLarge(max_typing));
@@ -433,7 +437,6 @@ async fn post_activity(State(state): State<Arc<RouteState>>, path: IdPath, reque
     };
     let activity_id =
         if typing { conversation.show(make)? } else { state.shared.conversations.append(&conversation, make)? };
-    activity.id = Some(activity_id.clone());
     match AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await {
         Ok(Ok(_)) => Ok(axum::Json(json!({ "id": activity_id })).into_response()),
         Ok(Err(failure)) if failure.is_invalid() => Err(DirectLineError::BadRequest(failure.to_string())),
