@@ -72,7 +72,7 @@ pub use adapter::BotFramework;
 pub use channel::BotFrameworkChannel;
 pub use config::{BotFrameworkConfig, ConfigError};
 pub use connector::{ConnectorClient, ConnectorError};
-pub use directline::{DirectLine, DirectLineChannel, DirectLineConfig};
+pub use directline::{DirectLine, DirectLineChannel, DirectLineConfig, UserIds};
 pub use handler::{ActivityHandler, HandlerError, HandlerResponse, InvokeResponse};
 pub use token::{AppCredentials, TokenError};
 pub use trust::TrustedHosts;

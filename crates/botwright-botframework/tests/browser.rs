@@ -6,7 +6,7 @@
 mod chat_server;
 
 use botwright::storage::MemoryStore;
-use botwright_botframework::directline::DirectLineConfig;
+use botwright_botframework::directline::{DirectLineConfig, UserIds};
 use chat_server::{CARD_TITLE, ChatServer, GREETING, SUBSCRIBED, browser_dir};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +76,20 @@ async fn the_built_in_page_chats_clicks_and_receives_a_proactive_message() {
     node("webchat-page.mjs", &server, &[("SCREENSHOT", screenshot.display().to_string()), ("EVICT", "1".into())]).await;
     assert!(screenshot.is_file(), "no screenshot at {}", screenshot.display());
     // The proactive message went through the bot, to the address it stored for the page's user.
+    let entries = server.bot.address_book().all().await.unwrap();
+    // The endpoint assigns user ids (the default): the page used the one it was given.
+    assert!(entries.iter().any(|e| e.address.channel_id == "directline" && e.address.user.id.starts_with("dl_")));
+}
+
+#[tokio::test]
+async fn the_built_in_page_works_where_clients_choose_their_user_ids() {
+    require_tools(true);
+    let config = DirectLineConfig { user_ids: UserIds::ClientChosen, ..Default::default() };
+    let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
+    let screenshot = target_dir().join("webchat-client-chosen.png");
+    node("webchat-page.mjs", &server, &[("SCREENSHOT", screenshot.display().to_string()), ("STANDUP", "0".into())])
+        .await;
+    // The page named its user after the name typed in (the same name is the same user).
     let entries = server.bot.address_book().all().await.unwrap();
     assert!(entries.iter().any(|e| e.address.channel_id == "directline" && e.address.user.id.starts_with("web-ana-")));
 }

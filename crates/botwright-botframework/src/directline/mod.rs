@@ -1,45 +1,95 @@
 //! An embedded Direct Line 3.0 endpoint: the bot serves the Direct Line protocol itself, so the
 //! official `botframework-webchat` and `botframework-directlinejs` clients (and the built-in web
-//! chat, [`crate::webchat`]) talk to it with no Azure service in between.
+//! chat, [`crate::webchat`]) talk to it with no Azure service in between. It is built to be
+//! exposed: every input is bounded, and one client cannot make the process hold more than a
+//! few tens of MiB whatever it sends.
 //!
 //! | request | answer |
 //! | --- | --- |
-//! | `POST /v3/directline/tokens/generate` (optional body `{"user": {"id", "name"}}`) | 200 `{conversationId, token, expires_in}`: a token for a new conversation |
-//! | `POST /v3/directline/tokens/refresh` | 200, the same with a fresh token |
-//! | `POST /v3/directline/conversations` | 201 `{conversationId, token, expires_in, streamUrl}` (200 when the token's conversation was already started) |
+//! | `POST /v3/directline/tokens/generate` (optional body `{"user": {"id", "name"}}`) | 200 `{conversationId, token, expires_in, userId?}`: a token for a new conversation (see *Identity*) |
+//! | `POST /v3/directline/tokens/refresh` | 200, the same with a fresh token (until the session's maximum age, then 403) |
+//! | `POST /v3/directline/conversations` | 201 `{conversationId, token, expires_in, streamUrl, userId?}` (200 when the token's conversation was already started) |
 //! | `GET /v3/directline/conversations/{id}?watermark=` | 200, the same (reconnect: a new `streamUrl`) |
 //! | `POST /v3/directline/conversations/{id}/activities` | 200 `{id}` once the bot took the activity |
 //! | `GET /v3/directline/conversations/{id}/activities?watermark=` | 200 `{activities, watermark}`, the user's own activities included |
 //! | `GET /v3/directline/conversations/{id}/stream?watermark=&t=` | WebSocket: `{activities, watermark}` frames as they happen |
 //!
-//! **Tokens** are HS256 JWTs bound to one conversation ([`token`]); every conversation request
-//! needs `Authorization: Bearer <token>` (the stream also takes it as `?t=`) for that
-//! conversation, else **403**. With a [`DirectLineConfig::secret`], `tokens/generate` and
-//! starting a conversation without a token need `Authorization: Bearer <secret>`, and the secret
-//! opens every conversation (as Direct Line's does: keep it on servers, give browsers tokens);
-//! **without one (development mode) anyone who can reach the endpoint may generate tokens**: do
-//! not expose it to the internet like that.
+//! Every answer is JSON; errors are `{"error": {"code", "message"}}`: **403** a missing, invalid,
+//! expired or other conversation's token (or a user named where the server assigns them),
+//! **404** an unknown conversation (or a path not served), **400** an unusable request, **405** a
+//! wrong method, **413** a body too large or too complex, **429** too many streams or
+//! conversations (with `Retry-After`).
 //!
-//! A token generated for a user (`{"user": {"id"}}`) speaks as that user: an activity's
-//! `from.id` is replaced by the token's user. Generate tokens on the server, with the secret, for
-//! users you authenticated; in development mode anyone may claim any user id.
+//! **Tokens** are HS256 JWTs bound to one conversation and one user ([`token`]); every
+//! conversation request needs `Authorization: Bearer <token>` (the stream also takes it as
+//! `?t=`) for that conversation. With a [`DirectLineConfig::secret`], `tokens/generate` and
+//! starting a conversation without a token need `Authorization: Bearer <secret>`, and the secret
+//! opens every conversation (as Direct Line's does: keep it on servers, give browsers tokens).
+//! Without one, anyone who can reach the endpoint may open conversations (bounded per address,
+//! below). A token lives [`DirectLineConfig::token_lifetime`] (30 minutes) and is refreshed
+//! until [`DirectLineConfig::max_session_age`] (24 hours) after the first token of its session;
+//! then the client starts again.
+//!
+//! **Identity** ([`UserIds`], [`DirectLineConfig::user_ids`]). The user id is what the bot keys
+//! a user's state and address by, so who chooses it matters:
+//! - [`UserIds::ServerAssigned`] (the default: safe as it comes): only the secret's holder names
+//!   users. Everyone else gets a token bound to a new id, `dl_` and 128 random bits, told to
+//!   the client as `userId`; a body naming a user without the secret is refused (403), and every
+//!   activity's `from.id` is the token's user whatever the client wrote. A browser keeps its id
+//!   across reloads by sending its last token, valid or expired, as `Authorization` to
+//!   `tokens/generate`: the new conversation's token is for the same user and the same
+//!   session, so this too ends at the session's maximum age (the built-in page does this).
+//! - [`UserIds::ClientChosen`] (development and trusted clients): a client names its user in
+//!   `tokens/generate`, or as `from.id` with a token that names none; a token made for a user
+//!   still speaks as that user only.
+//!
+//! **Routing.** The conversation ids this endpoint makes are self-certifying (128 random bits
+//! and a 64-bit HMAC-SHA256 tag keyed from the signing key): [`DirectLine::owns`] tells ours
+//! from anyone else's, across restarts when the key is kept, with no storage. Azure's own
+//! Direct Line channel also uses channel id `directline`, so a bot registered with it and
+//! serving this endpoint too routes by conversation with [`DirectLine::channel_or`]: ours to the
+//! endpoint, everything else to the Bot Framework connector. [`DirectLineChannel`] alone refuses
+//! (with [`DeliveryError::InvalidAddress`](botwright::channel::DeliveryError::InvalidAddress),
+//! not retried) a conversation it does not own, instead of opening it.
+//!
+//! ```ignore
+//! let connector: Arc<dyn Channel> = Arc::new(framework.channel());
+//! Bot::builder()
+//!     .default_channel(connector.clone())
+//!     .channel(CHANNEL_ID, directline.channel_or(connector))
+//! ```
+//!
+//! **Limits**, all in [`DirectLineConfig`] with their defaults:
+//!
+//! | limit | default | beyond it |
+//! | --- | --- | --- |
+//! | [`max_conversations`](DirectLineConfig::max_conversations) | 1,000 | the conversation idle the longest (preferring one nobody streams) is dropped and its streams closed; a client that reconnects opens it again, empty |
+//! | [`max_history`](DirectLineConfig::max_history) | 500 activities per conversation | oldest dropped |
+//! | [`max_history_bytes`](DirectLineConfig::max_history_bytes) | 1 MiB per conversation | oldest dropped (the newest is always kept) |
+//! | [`max_total_history_bytes`](DirectLineConfig::max_total_history_bytes) | 32 MiB across all | oldest activities of the idlest conversations dropped |
+//! | [`max_streams_per_conversation`](DirectLineConfig::max_streams_per_conversation) | 4 | 429 |
+//! | [`max_client_message_bytes`](DirectLineConfig::max_client_message_bytes) | 4 KiB per WebSocket message or frame from a client | that stream closes (1009) |
+//! | [`conversations_per_minute_per_client`](DirectLineConfig::conversations_per_minute_per_client) | 30 per client address (IPv6: per /64), without the secret | 429 with `Retry-After` |
+//! | [`body_limit`](DirectLineConfig::body_limit) | 256 KiB per posted activity | 413 |
+//! | [`max_activity_containers`](DirectLineConfig::max_activity_containers) | 1,000 JSON objects and arrays per posted activity | 413 |
+//! | [`max_typing_bytes`](DirectLineConfig::max_typing_bytes) | 4 KiB per posted typing indicator | 413 |
+//! | [`token_lifetime`](DirectLineConfig::token_lifetime) / [`max_session_age`](DirectLineConfig::max_session_age) | 30 minutes / 24 hours | 403 |
+//!
+//! The client address is the connection's peer, from the `axum::extract::ConnectInfo<SocketAddr>`
+//! request extension (serve the app with `into_make_service_with_connect_info::<SocketAddr>()`);
+//! without it there is no per-address limit. [`DirectLine::held_bytes`] tells how much history
+//! is held. History entries are kept as JSON text, serialized once; reads and stream frames are
+//! assembled from them without parsing or copying the history.
 //!
 //! Not served: attachments upload (`.../upload`), the streaming extensions (`streaming: true`),
 //! and CORS: mount the endpoint on the origin of the page that uses it.
 //!
-//! **Conversations** live in memory: at most [`DirectLineConfig::max_conversations`] (default
-//! 1,000; one more drops the conversation idle the longest, preferring one nobody streams, and
-//! closes its streams; a client that reconnects opens it again, empty), each with its last
-//! [`DirectLineConfig::max_history`] activities (default 500). Unknown conversations get
-//! **404**, unusable activities **400**, bodies over [`DirectLineConfig::body_limit`] **413**;
-//! errors are JSON `{"error": {"code", "message"}}`.
-//!
-//! **Proactive messages** go through [`DirectLineChannel`], registered on the bot for channel id
-//! `directline`. Conversations opened here are ordinary conversations: the bot stores their
-//! addresses, and [`botwright::Bot::send`] reaches them live. After a restart, a message for a
-//! conversation the process no longer holds opens it again under the same id, so a client that
+//! **Proactive messages** go through [`DirectLineChannel`] (or [`DirectLine::channel_or`]).
+//! Conversations opened here are ordinary conversations: the bot stores their addresses, and
+//! [`botwright::Bot::send`] reaches them live. After a restart, a message for a conversation of
+//! ours the process no longer holds opens it again under the same id, so a client that
 //! reconnects to it (its token still valid: configure [`DirectLineConfig::signing_key`] or a
-//! secret so tokens outlive the process) gets the message.
+//! secret so tokens and ids outlive the process) gets the message.
 //!
 //! ```no_run
 //! use botwright::{Bot, Waterfall};
