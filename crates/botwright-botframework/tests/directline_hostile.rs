@@ -327,6 +327,40 @@ async fn streams_per_conversation_are_bounded() {
 }
 
 #[tokio::test]
+async fn a_stream_whose_client_stops_reading_is_closed() {
+    let config = DirectLineConfig {
+        max_streams_per_conversation: 1,
+        stream_send_timeout: Duration::from_secs(1),
+        ..DirectLineConfig::default()
+    };
+    let server = serve(config).await;
+    let started = server.open().await;
+    let (conversation, token) = (str_of(&started, "conversationId"), str_of(&started, "token"));
+    let url = server.stream_url(conversation, token);
+    // Opened, then never read: the socket's buffers fill up.
+    let (_stuck, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let payload = "y".repeat(60 * 1024);
+    for i in 0..400 {
+        let (status, body) =
+            server.post(conversation, token, json!({"type": "event", "value": format!("{i}{payload}")})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The stuck stream is closed and gives its place back.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match tokio_tungstenite::connect_async(&url).await {
+            Ok(_) => break,
+            Err(tungstenite::Error::Http(response)) if response.status() == 429 => {
+                assert!(Instant::now() < deadline, "the stream of a client that stopped reading was never closed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    server.still_answers().await;
+}
+
+#[tokio::test]
 async fn an_oversized_websocket_message_closes_that_stream_only() {
     let server = serve(DirectLineConfig { max_client_message_bytes: 1024, ..DirectLineConfig::default() }).await;
     let started = server.open().await;

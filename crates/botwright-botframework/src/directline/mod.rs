@@ -68,6 +68,7 @@
 //! | [`max_history_bytes`](DirectLineConfig::max_history_bytes) | 1 MiB per conversation | oldest dropped (the newest is always kept) |
 //! | [`max_total_history_bytes`](DirectLineConfig::max_total_history_bytes) | 32 MiB across all | oldest activities of the idlest conversations dropped |
 //! | [`max_streams_per_conversation`](DirectLineConfig::max_streams_per_conversation) | 4 | 429 |
+//! | [`stream_send_timeout`](DirectLineConfig::stream_send_timeout) | 30 s to send one frame to a stream's client | that stream closes |
 //! | [`max_client_message_bytes`](DirectLineConfig::max_client_message_bytes) | 4 KiB per WebSocket message or frame from a client | that stream closes (1009) |
 //! | [`conversations_per_minute_per_client`](DirectLineConfig::conversations_per_minute_per_client) | 30 per client address (IPv6: per /64), without the secret | 429 with `Retry-After` |
 //! | [`body_limit`](DirectLineConfig::body_limit) | 256 KiB per posted activity | 413 |
@@ -178,6 +179,10 @@ pub struct DirectLineConfig {
     /// The largest WebSocket message or frame a client may send (default 4 KiB: clients send
     /// only pings and pongs); a larger one closes that stream (1009).
     pub max_client_message_bytes: usize,
+    /// How long a stream may take to send one frame to its client (default 30 seconds): a client
+    /// that stops reading is disconnected, so that it holds neither a stream place nor the
+    /// frame for longer.
+    pub stream_send_timeout: Duration,
     /// The largest typing indicator a client may post (default 4 KiB; larger: 413). Typing
     /// indicators are not kept, but travel to the streams.
     pub max_typing_bytes: usize,
@@ -215,6 +220,7 @@ impl std::fmt::Debug for DirectLineConfig {
             .field("max_total_history_bytes", &self.max_total_history_bytes)
             .field("max_streams_per_conversation", &self.max_streams_per_conversation)
             .field("max_client_message_bytes", &self.max_client_message_bytes)
+            .field("stream_send_timeout", &self.stream_send_timeout)
             .field("max_typing_bytes", &self.max_typing_bytes)
             .field("conversations_per_minute_per_client", &self.conversations_per_minute_per_client)
             .field("max_activity_containers", &self.max_activity_containers)
@@ -239,6 +245,7 @@ impl Default for DirectLineConfig {
             max_total_history_bytes: 32 << 20,
             max_streams_per_conversation: 4,
             max_client_message_bytes: 4 << 10,
+            stream_send_timeout: Duration::from_secs(30),
             max_typing_bytes: 4 << 10,
             conversations_per_minute_per_client: 30,
             max_activity_containers: 1_000,

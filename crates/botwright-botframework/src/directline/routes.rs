@@ -470,8 +470,9 @@ async fn open_stream(
     let max = state.shared.config.max_streams_per_conversation;
     let place = conversation.take_stream_place().ok_or(DirectLineError::TooManyStreams(max))?;
     let limit = state.shared.config.max_client_message_bytes.max(128);
+    let send_timeout = state.shared.config.stream_send_timeout;
     Ok(upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| stream::run(socket, conversation, watermark, place)))
+        .on_upgrade(move |socket| stream::run(socket, conversation, watermark, place, send_timeout)))
 }

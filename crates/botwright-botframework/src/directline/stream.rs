@@ -4,7 +4,9 @@
 //! last one it sent from the history, one at a time: it holds at most one activity of its own
 //! while a slow client reads. Clients send nothing but pings and pongs; a message larger than
 //! [`DirectLineConfig::max_client_message_bytes`](super::DirectLineConfig) closes the stream
-//! (close code 1009), and nothing else.
+//! (close code 1009), and nothing else. A client that takes longer than
+//! [`DirectLineConfig::stream_send_timeout`](super::DirectLineConfig) to take one frame (it
+//! stopped reading) is disconnected.
 
 use super::conversation::{Conversation, StreamEvent, StreamPlace, frame};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
@@ -15,37 +17,59 @@ use tokio::sync::broadcast::error::RecvError;
 /// How often an idle stream is pinged, so that proxies keep it open and dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-async fn send_frame(socket: &mut WebSocket, activity: &[u8], watermark: Option<u64>) -> bool {
-    socket.send(Message::Text(Utf8Bytes::from(frame(activity, watermark)))).await.is_ok()
+/// The client's socket, with how long one send may take.
+struct Client {
+    socket: WebSocket,
+    send_timeout: Duration,
 }
 
-/// Sends the activities after `seen`, one frame each; returns the new watermark, or `None` when
-/// the socket closed.
-async fn catch_up(socket: &mut WebSocket, conversation: &Conversation, seen: Option<u64>) -> Option<Option<u64>> {
-    let mut seen = seen;
-    while let Some((seq, activity)) = conversation.next_after(seen) {
-        if !send_frame(socket, &activity, Some(seq)).await {
-            return None;
+impl Client {
+    /// Sends `message`; false when the socket closed, failed, or the client did not take the
+    /// message in time (it stopped reading).
+    async fn send(&mut self, message: Message) -> bool {
+        match tokio::time::timeout(self.send_timeout, self.socket.send(message)).await {
+            Ok(sent) => sent.is_ok(),
+            Err(_) => {
+                tracing::debug!("a Direct Line stream's client stopped reading: closing the stream");
+                false
+            }
         }
-        seen = Some(seq);
     }
-    Some(seen)
+
+    async fn send_frame(&mut self, activity: &[u8], watermark: Option<u64>) -> bool {
+        self.send(Message::Text(Utf8Bytes::from(frame(activity, watermark)))).await
+    }
+
+    /// Sends the activities after `seen`, one frame each; returns the new watermark, or `None`
+    /// when the stream is over.
+    async fn catch_up(&mut self, conversation: &Conversation, seen: Option<u64>) -> Option<Option<u64>> {
+        let mut seen = seen;
+        while let Some((seq, activity)) = conversation.next_after(seen) {
+            if !self.send_frame(&activity, Some(seq)).await {
+                return None;
+            }
+            seen = Some(seq);
+        }
+        Some(seen)
+    }
 }
 
 /// Runs the stream until the client leaves: first the activities after `watermark`, then each
 /// new one. `place` is the stream's place in the conversation, given back when it ends.
 pub(super) async fn run(
-    mut socket: WebSocket,
+    socket: WebSocket,
     conversation: Arc<Conversation>,
     watermark: Option<u64>,
     place: StreamPlace,
+    send_timeout: Duration,
 ) {
     let _place = place;
+    let mut client = Client { socket, send_timeout };
     let (mut events, page) = conversation.subscribe(watermark);
     // The page only tells where the history stands; the activities are read one at a time.
     let start = if page.activities.is_empty() { page.watermark } else { watermark };
     drop(page);
-    let Some(mut seen) = catch_up(&mut socket, &conversation, start).await else { return };
+    let Some(mut seen) = client.catch_up(&conversation, start).await else { return };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
@@ -56,21 +80,21 @@ pub(super) async fn run(
                         if seen.is_some_and(|w| seq <= w) {
                             continue;
                         }
-                        match catch_up(&mut socket, &conversation, seen).await {
+                        match client.catch_up(&conversation, seen).await {
                             Some(now) => { seen = now; true }
                             None => false,
                         }
                     }
-                    Ok(StreamEvent::Ephemeral(activity)) => send_frame(&mut socket, &activity, seen).await,
+                    Ok(StreamEvent::Ephemeral(activity)) => client.send_frame(&activity, seen).await,
                     Err(RecvError::Lagged(missed)) => {
                         tracing::debug!(conversation = %conversation.id, missed, "a Direct Line stream fell behind; catching up from the history");
-                        match catch_up(&mut socket, &conversation, seen).await {
+                        match client.catch_up(&conversation, seen).await {
                             Some(now) => { seen = now; true }
                             None => false,
                         }
                     }
                     Ok(StreamEvent::Ended) | Err(RecvError::Closed) => {
-                        let _ = socket.send(Message::Close(None)).await;
+                        let _ = client.send(Message::Close(None)).await;
                         false
                     }
                 };
@@ -78,20 +102,20 @@ pub(super) async fn run(
                     return;
                 }
             }
-            incoming = socket.recv() => match incoming {
+            incoming = client.socket.recv() => match incoming {
                 // Pings and pongs are answered by the library; a close ends the stream.
                 Some(Ok(Message::Close(_))) | None => return,
                 Some(Err(error)) => {
                     // Most often a message over the size limit: say so, then close.
                     tracing::debug!(conversation = %conversation.id, %error, "a Direct Line stream closed on a client error");
                     let close = CloseFrame { code: close_code::SIZE, reason: Utf8Bytes::from_static("message too big or malformed") };
-                    let _ = socket.send(Message::Close(Some(close))).await;
+                    let _ = client.send(Message::Close(Some(close))).await;
                     return;
                 }
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                if !client.send(Message::Ping(Default::default())).await {
                     return;
                 }
             }
