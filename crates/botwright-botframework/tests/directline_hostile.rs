@@ -296,6 +296,32 @@ async fn a_token_for_one_conversation_opens_no_other() {
 }
 
 #[tokio::test]
+async fn a_conversation_the_endpoint_did_not_open_is_not_opened_for_a_token() {
+    let server = serve(DirectLineConfig::default()).await;
+    let started = server.open().await;
+    let held = server.directline.conversation_count();
+    // A token of ours (the key leaked into a token server, or one from before ids were tagged)
+    // for a conversation id this endpoint never made.
+    let made_up = "8a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d";
+    let token = server.directline.token_key().issue(made_up, Some("dl_someone"), Duration::from_secs(60)).unwrap();
+    let (status, error) =
+        server.call(reqwest::Method::GET, &format!("/conversations/{made_up}"), Some(&token), None).await;
+    assert_eq!(status, 404, "{error}");
+    assert!(str_of(&error["error"], "message").contains("not known"), "{error}");
+    let (status, _) = server.call(reqwest::Method::POST, "/conversations", Some(&token), None).await;
+    assert_eq!(status, 404);
+    let (status, _) = server.post(made_up, &token, json!({"type": "message", "text": "hi"})).await;
+    assert_eq!(status, 404);
+    assert_eq!(server.directline.conversation_count(), held, "nothing was opened");
+    // Such a client renews its session into a conversation of ours, as the same user.
+    let (status, renewed) = server.call(reqwest::Method::POST, "/tokens/generate", Some(&token), None).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(renewed["userId"], "dl_someone");
+    assert!(server.directline.owns(str_of(&renewed, "conversationId")));
+    assert!(server.directline.owns(str_of(&started, "conversationId")));
+}
+
+#[tokio::test]
 async fn streams_per_conversation_are_bounded() {
     let server = serve(DirectLineConfig { max_streams_per_conversation: 2, ..DirectLineConfig::default() }).await;
     let started = server.open().await;

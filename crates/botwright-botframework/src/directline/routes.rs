@@ -117,12 +117,22 @@ impl RouteState {
 
     /// Checks that the request may use conversation `id`: a token for it, or the secret (which
     /// opens every conversation, as Direct Line's does).
+    /// A conversation this endpoint did not open (a made-up id, or one from before ids were
+    /// tagged) is not known here: 404, and a client starts again.
     fn verify_for(&self, headers: &HeaderMap, id: &str) -> Result<TokenClaims, DirectLineError> {
         let token = bearer(headers).ok_or(TokenError::Missing)?;
-        if self.is_secret(token) {
-            return Ok(TokenClaims { conv: id.to_owned(), user: None, exp: 0, iat: 0, iss: String::new(), sess: 0 });
-        }
-        Ok(self.shared.key.verify_for(token, id)?)
+        let claims = if self.is_secret(token) {
+            TokenClaims { conv: id.to_owned(), user: None, exp: 0, iat: 0, iss: String::new(), sess: 0 }
+        } else {
+            self.shared.key.verify_for(token, id)?
+        };
+        self.known(id)?;
+        Ok(claims)
+    }
+
+    /// Refuses a conversation id this endpoint did not make.
+    fn known(&self, id: &str) -> Result<(), DirectLineError> {
+        if self.shared.ids.owns(id) { Ok(()) } else { Err(DirectLineError::UnknownConversation(id.to_owned())) }
     }
 
     fn is_secret(&self, given: &str) -> bool {
@@ -314,6 +324,7 @@ async fn refresh(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> An
     let token = bearer(&headers).ok_or(TokenError::Missing)?;
     let claims = state.shared.key.verify(token)?;
     claims.check_session_age(state.shared.config.max_session_age)?;
+    state.known(&claims.conv)?;
     let token = state.issue(&claims.conv, claims.user.as_deref(), claims.session_start())?;
     Ok(axum::Json(state.token_answer(&claims.conv, &token, claims.user.as_deref())).into_response())
 }
@@ -330,6 +341,7 @@ async fn start(State(state): State<Arc<RouteState>>, request: Request) -> Answer
             // A token that is not valid is refused, rather than quietly opening another
             // conversation.
             let claims = state.shared.key.verify(token)?;
+            state.known(&claims.conv)?;
             (claims.conv, token.to_owned(), claims.user)
         }
         _ => {
