@@ -95,6 +95,16 @@ async fn the_built_in_page_works_where_clients_choose_their_user_ids() {
 }
 
 #[tokio::test]
+async fn the_built_in_page_keeps_its_user_after_its_token_expired() {
+    require_tools(true);
+    let config = DirectLineConfig { token_lifetime: std::time::Duration::from_secs(2), ..Default::default() };
+    let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
+    node("webchat-renew.mjs", &server, &[("TOKEN_SECONDS", "2".into())]).await;
+    // Two conversations, one user: the page's.
+    assert_eq!(server.directline.conversation_count(), 2);
+}
+
+#[tokio::test]
 async fn the_official_webchat_bundle_talks_to_the_endpoint() {
     require_tools(true);
     let server = ChatServer::start(DirectLineConfig::default(), Arc::new(MemoryStore::new())).await;
