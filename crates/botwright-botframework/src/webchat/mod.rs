@@ -4,6 +4,14 @@
 //! buttons (a click sends the value as an `imBack`), hero cards and images, and proactive
 //! messages as they arrive.
 //!
+//! Who the person is follows the endpoint's [`UserIds`](crate::directline::UserIds): where the
+//! server assigns user ids (the default), the page uses the id it is given and keeps it in the
+//! browser's `localStorage` with its last token; after a reload, an expired token or a restart,
+//! it sends that token to `tokens/generate` and carries on as the same user in a new
+//! conversation (until the session's maximum age; "leave" forgets it). Where clients choose, the
+//! page names its user after the name typed in (`web-` and the name made a slug), so the same
+//! name is the same user. The page refreshes its token before it expires.
+//!
 //! The page is plain HTML, CSS and JavaScript embedded in the binary: no build step, nothing
 //! fetched from the internet. With [`WebChatOptions::sample_panel`], a side panel fires the
 //! sample bot's web hooks (`GET /api/subscriptions`, `POST /api/notify`, `POST /api/standup`,
