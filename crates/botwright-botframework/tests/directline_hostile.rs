@@ -261,6 +261,14 @@ async fn a_client_cannot_choose_its_user_when_the_server_assigns_them() {
     let (status, _) = server.call(reqwest::Method::POST, "/tokens/generate", Some(&forged), None).await;
     assert_eq!(status, 403);
 
+    // A token that names no user (one a secret's holder got for a stream URL) cannot speak as
+    // the user an activity names.
+    let userless = key.issue(conversation, None, Duration::from_secs(60)).unwrap();
+    let (status, error) = server
+        .post(conversation, &userless, json!({"type": "message", "text": "hi", "from": {"id": "teams-user-29"}}))
+        .await;
+    assert_eq!(status, 403, "{error}");
+
     // With a secret, its holder (a token server) names any user; without it, nobody does.
     let guarded = serve(DirectLineConfig { secret: Some(secret.into()), ..DirectLineConfig::default() }).await;
     let (status, named) = guarded

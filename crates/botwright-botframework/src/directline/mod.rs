@@ -191,6 +191,8 @@ pub struct DirectLineConfig {
     /// beyond it: 429 with `Retry-After`). The address is the peer of the connection
     /// (`axum::extract::ConnectInfo<SocketAddr>`, present when the server is served with
     /// `into_make_service_with_connect_info`); without it, there is no per-address limit.
+    /// Behind a reverse proxy every client has the proxy's address: raise the limit there (or
+    /// set 0 and limit at the proxy).
     pub conversations_per_minute_per_client: u32,
     /// How many JSON objects and arrays an activity posted by a client may hold (default
     /// 1,000; more: 413). A parsed object costs hundreds of bytes however short its text, so

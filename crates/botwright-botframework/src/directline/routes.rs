@@ -417,7 +417,12 @@ async fn post_activity(State(state): State<Arc<RouteState>>, path: IdPath, reque
     let mut activity = parse_activity(&bytes).map_err(DirectLineError::BadRequest)?;
     drop(bytes);
     // A token made for a user speaks as that user only (else one could overwrite another user's
-    // address in the bot's address book); a token without one takes the activity's `from`.
+    // address in the bot's address book); a token without one takes the activity's `from`, but
+    // where the server assigns users only the secret's holder names one.
+    let by_secret = bearer(&headers).is_some_and(|given| state.is_secret(given));
+    if claims.user.is_none() && !by_secret && state.shared.config.user_ids == UserIds::ServerAssigned {
+        return Err(DirectLineError::UserNotAllowed);
+    }
     match (&mut activity.from, claims.user) {
         (Some(from), Some(user)) => {
             if from.id != user {
