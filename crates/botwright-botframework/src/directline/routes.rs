@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 type Answer = Result<Response, DirectLineError>;
 
@@ -73,9 +74,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// Compares without stopping at the first difference.
+/// Compares in constant time (for equal lengths).
 fn same_secret(given: &str, secret: &str) -> bool {
-    given.len() == secret.len() && given.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    bool::from(given.as_bytes().ct_eq(secret.as_bytes()))
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
