@@ -22,7 +22,7 @@
 //! number is the larger of the last one plus one and the current time in microseconds. A client
 //! that reconnects after a restart with its old watermark still sees the new activities.
 
-use bytes::Bytes;
+use axum::body::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
