@@ -208,7 +208,8 @@ impl Connection {
                     }
                     return;
                 }
-                verdict = watch.expired(&self.limits), if !closing => match verdict {
+                // Still watched once closing: a request begun meanwhile keeps its header timeout.
+                verdict = watch.expired(&self.limits, closing) => match verdict {
                     Expired::Head => {
                         tracing::debug!(peer = %self.peer, "request head not received in time; closing the connection");
                         return;
@@ -296,15 +297,16 @@ impl Watch {
         });
     }
 
-    /// Resolves when the connection exceeds its header or idle timeout.
-    async fn expired(&self, limits: &ServerLimits) -> Expired {
+    /// Resolves when the connection exceeds its header timeout, or its idle timeout unless
+    /// `idle_reported` (it was already).
+    async fn expired(&self, limits: &ServerLimits, idle_reported: bool) -> Expired {
         loop {
             let changed = self.changed.notified();
             let phase = self.phase();
             let (deadline, verdict) = match phase {
                 Phase::Head(since) => (since + limits.header_read_timeout, Expired::Head),
-                Phase::Idle(since) => (since + limits.idle_timeout, Expired::Idle),
-                Phase::Requests(_) => {
+                Phase::Idle(since) if !idle_reported => (since + limits.idle_timeout, Expired::Idle),
+                Phase::Idle(_) | Phase::Requests(_) => {
                     changed.await;
                     continue;
                 }
