@@ -327,3 +327,67 @@ async fn report(State(hooks): State<Arc<Hooks>>, Path(report_id): Path<String>) 
         Err(e) => HookError::from(e).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_json, is_loopback_host};
+    use axum::http::{HeaderMap, HeaderValue, header};
+    use proptest::prelude::*;
+
+    #[test]
+    fn loopback_names_with_any_port() {
+        for host in ["localhost", "LOCALHOST:3978", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:3978"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "127.0.0.2",
+            "localhost:",
+            "localhost:x",
+            "127.0.0.1:80:80",
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "[::2]",
+            "0.0.0.0",
+            "user@localhost",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn json_is_application_json_with_any_parameters() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!with("multipart/form-data; boundary=x"));
+        assert!(!with("application/jsonp"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Only the three loopback names pass, whatever else a `Host` holds.
+        #[test]
+        fn only_loopback_names_pass(host in "\\PC{0,40}") {
+            let name = match host.strip_prefix('[') {
+                Some(rest) => rest.split(']').next().unwrap_or_default().to_owned(),
+                None => host.split(':').next().unwrap_or_default().to_ascii_lowercase(),
+            };
+            if is_loopback_host(&host) {
+                prop_assert!(["localhost", "127.0.0.1", "::1"].contains(&name.as_str()), "{:?}", host);
+            }
+        }
+    }
+}
