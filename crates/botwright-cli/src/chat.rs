@@ -40,11 +40,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let hooks = hooks::router(hooks::Hooks { bot: bot.clone(), token: None, notify_timeout: args.notify_timeout });
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, hooks).await {
-            tracing::error!(error = %e, "the web hooks stopped");
-        }
-    });
+    let limits = botwright_botframework::ServerLimits::default();
+    tokio::spawn(botwright_botframework::server::serve(listener, hooks, limits, std::future::pending()));
     println!("botwright chat: type a message and press Enter (Ctrl-D quits).");
     println!(
         "Web hooks on http://{address}: say `subscribe`, then try POST /api/notify with the address from GET /api/subscriptions."

@@ -1,6 +1,7 @@
 //! Proactive delivery as the web hooks use it: wait for the outcome up to a deadline, or queue
 //! and report the outbox id.
 
+use botwright::error::SendError;
 use botwright::storage::OutboxStatus;
 use botwright::{Bot, Message};
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ pub enum Outcome {
     /// The channel accepted it, with this activity id.
     Delivered(Option<String>),
     /// It was not delivered, and will not be: why.
-    Failed(String),
+    Failed(SendError),
 }
 
 /// Sends `message` and waits up to `deadline` for the channel to accept it; a message not
@@ -20,20 +21,20 @@ pub enum Outcome {
 pub async fn deliver_within(bot: &Bot, message: Message, deadline: Duration) -> Outcome {
     match bot.send_with_deadline(message, deadline).await {
         Ok(receipt) => Outcome::Delivered(receipt.activity_id),
-        Err(e) => Outcome::Failed(e.to_string()),
+        Err(e) => Outcome::Failed(e),
     }
 }
 
 /// Queues `message` in the outbox and returns its id at once; delivery goes on with retries.
-pub async fn enqueue(bot: &Bot, message: Message) -> Result<String, String> {
-    bot.enqueue(message).await.map(|id| id.to_string()).map_err(|e| e.to_string())
+pub async fn enqueue(bot: &Bot, message: Message) -> Result<String, SendError> {
+    bot.enqueue(message).await.map(|id| id.to_string())
 }
 
 /// Where a queued notification stands: `{"id", "state": "pending" | "delivered" | "dead" |
 /// "withdrawn", ...}`; `None` for an unknown id.
-pub async fn status(bot: &Bot, id: &str) -> Result<Option<Value>, String> {
+pub async fn status(bot: &Bot, id: &str) -> Result<Option<Value>, SendError> {
     let Ok(number) = id.parse::<i64>() else { return Ok(None) };
-    let status = bot.outbox_status(number).await.map_err(|e| e.to_string())?;
+    let status = bot.outbox_status(number).await?;
     Ok(status.map(|status| match status {
         OutboxStatus::Pending { attempts, last_error } => {
             json!({"id": id, "state": "pending", "attempts": attempts, "lastError": last_error})

@@ -1,17 +1,24 @@
 //! `botwright serve`: the sample bot over HTTP.
+//!
+//! Safe defaults: it listens on loopback; beyond loopback it needs a web hook token and app
+//! credentials (or `--insecure-no-auth`), and every connection is bounded in time and number
+//! ([`botwright_botframework::server`]). A store that is not reachable at start is waited for,
+//! with backoff, instead of ending the process.
 
 use crate::sample::{self, hooks};
-use crate::store::Store;
+use crate::store::{OpenError, Store, redact};
 use anyhow::{Context, bail};
 use botwright::Bot;
 use botwright::proactive::RateLimits;
 use botwright::storage::{Precondition, Storage, StorageError};
+use botwright_botframework::server::{self, ServerLimits};
 use botwright_botframework::{
     BotFramework, BotFrameworkConfig, DirectLine, DirectLineConfig, WebChatOptions, webchat_router,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,6 +56,46 @@ pub struct ServeArgs {
     /// anyone who reaches the server may chat, as in development).
     #[arg(long, env = "BOTWRIGHT_DIRECTLINE_SECRET")]
     pub directline_secret: Option<String>,
+    /// Listen beyond loopback without app credentials (`MICROSOFT_APP_ID` and
+    /// `MICROSOFT_APP_PASSWORD`): `/api/messages` then accepts activities from anyone. For a
+    /// private network only.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// How long a client may take to send a request's head (line and headers), from its
+    /// connection or the first byte of a later request; then the connection is closed.
+    #[arg(long, default_value = "10s", value_parser = crate::parse_duration)]
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body, from its head; then 408.
+    #[arg(long, default_value = "30s", value_parser = crate::parse_duration)]
+    pub body_read_timeout: Duration,
+    /// How long a kept-alive connection may stay idle between requests before it is closed.
+    #[arg(long, default_value = "60s", value_parser = crate::parse_duration)]
+    pub idle_timeout: Duration,
+    /// How many connections are served at once; more wait (in the listen backlog) until one
+    /// closes. WebSocket streams count.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// The largest request head in bytes (at least 8192); larger heads get 431.
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(8192..))]
+    pub max_header_bytes: u32,
+    /// How long a shutdown (Ctrl-C, SIGTERM) waits for requests in flight before closing their
+    /// connections.
+    #[arg(long, default_value = "10s", value_parser = crate::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl ServeArgs {
+    /// The connection limits these options ask for.
+    pub fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections as usize,
+            max_header_bytes: self.max_header_bytes as usize,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
 }
 
 fn default_instance_id(port: u16) -> String {
@@ -83,6 +130,11 @@ pub struct Server {
 pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let store = Store::open(&args.store).await?;
     let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
+    build_with(args, store, config).await
+}
+
+/// Builds the bot and its routes on an open store.
+async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) -> anyhow::Result<Server> {
     let requests = config.max_requests_in_flight.max(args.max_in_flight);
     let config = config.with_max_requests_in_flight(requests);
     let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
@@ -143,24 +195,103 @@ async fn directline_key(storage: &dyn Storage) -> Result<Vec<u8>, StorageError> 
     }
 }
 
-/// Runs `serve` until Ctrl-C or SIGTERM.
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.host.is_loopback() && args.webhook_token.is_none() {
+/// Why `serve` will not listen where it was asked to, if it will not: beyond loopback it needs
+/// a web hook token, and app credentials unless `--insecure-no-auth`.
+pub fn check_exposure(args: &ServeArgs, config: &BotFrameworkConfig) -> anyhow::Result<()> {
+    if args.host.is_loopback() {
+        return Ok(());
+    }
+    if args.webhook_token.is_none() {
         bail!(
             "refusing to listen on {} without a web hook token: anyone who can reach it could message your users. \
              Set --webhook-token (or BOTWRIGHT_WEBHOOK_TOKEN), or listen on 127.0.0.1",
             args.host
         );
     }
-    let server = build(&args).await?;
+    if !config.has_credentials() && !args.insecure_no_auth {
+        bail!(
+            "refusing to listen on {} without app credentials: /api/messages would accept activities from anyone, \
+             who could then impersonate any user to the bot. Set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, \
+             listen on 127.0.0.1, or pass --insecure-no-auth on a private network",
+            args.host
+        );
+    }
+    if !config.has_credentials() {
+        tracing::warn!(
+            host = %args.host,
+            "--insecure-no-auth: listening beyond loopback without app credentials; anyone who reaches this port can send activities"
+        );
+    }
+    Ok(())
+}
+
+/// The first pause between attempts to reach the store at start; it doubles up to
+/// [`STORE_RETRY_MAX`].
+pub const STORE_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between attempts to reach the store at start.
+pub const STORE_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Opens the store, waiting for it with backoff while it is unavailable (a database started
+/// after the bot), until `stop` fires (`None` then). A store that can never open (a URL that
+/// does not parse, an unknown kind) fails at once.
+pub async fn open_store_waiting(spec: &str, stop: &mut watch::Receiver<bool>) -> anyhow::Result<Option<Store>> {
+    let mut pause = STORE_RETRY_FIRST;
+    let mut attempt = 1u32;
+    loop {
+        match Store::try_open(spec).await {
+            Ok(store) => {
+                if attempt > 1 {
+                    tracing::info!(store = %redact(spec), attempt, "the store is reachable");
+                }
+                return Ok(Some(store));
+            }
+            Err(OpenError::Invalid(reason)) => bail!(reason),
+            Err(OpenError::Unavailable(reason)) => {
+                tracing::warn!(
+                    store = %redact(spec),
+                    attempt,
+                    retry_in = ?pause,
+                    "the store is not reachable yet; waiting for it: {reason}"
+                );
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return Ok(None),
+        }
+        pause = (pause * 2).min(STORE_RETRY_MAX);
+        attempt += 1;
+    }
+}
+
+/// Runs `serve` until Ctrl-C or SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = BotFrameworkConfig::from_env().context("invalid Bot Framework configuration")?;
+    check_exposure(&args, &config)?;
+    let (stop_tx, mut stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let Some(store) = open_store_waiting(&args.store, &mut stop).await? else {
+        tracing::info!("stopped while waiting for the store");
+        return Ok(());
+    };
+    let server = build_with(&args, store, config)
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::store::redact_text(&format!("{e:#}"), &args.store)))?;
     // Deliver what a previous run left in the outbox, and fire due scheduled jobs.
     server.bot.start().await;
     let address = SocketAddr::new(args.host, args.port);
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
-    tracing::info!("botwright serve: listening on http://{address} (store: {})", args.store);
-    println!("botwright serve: listening on http://{address} (store: {})", args.store);
-    axum::serve(listener, server.router).with_graceful_shutdown(shutdown_signal()).await?;
+    let store = redact(&args.store);
+    tracing::info!("botwright serve: listening on http://{address} (store: {store})");
+    println!("botwright serve: listening on http://{address} (store: {store})");
+    let stopped = async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+    server::serve(listener, server.router, args.limits(), stopped).await;
     tracing::info!("shutting down: finishing deliveries in progress");
     let report = server.bot.shutdown(Duration::from_secs(10)).await;
     if !report.is_clean() {

@@ -7,6 +7,10 @@
 //! - the `standup` dialog is begun proactively by the standup web hook (`Bot::begin_dialog`): a
 //!   waterfall that asks with a text prompt and records the answer in the report;
 //! - notifications are proactive sends (`Bot::send`), localized when given a message id.
+//!
+//! A user is a user of one channel: everything kept per user (subscriptions, standup answers,
+//! and in the core user data such as "seen" and the preferred locale) is keyed by channel id
+//! and user id, so a web chat client that claims a Teams user's id is a different user.
 
 pub mod hooks;
 pub mod records;
@@ -66,7 +70,7 @@ async fn root(session: Session) -> Result<(), BoxError> {
     let command = session.message().text().trim().to_lowercase();
     match command.as_str() {
         "subscribe" => {
-            records::save_subscription(session.bot().storage(), &session.address().user.id, session.address()).await?;
+            records::save_subscription(session.bot().storage(), session.address()).await?;
             session.send("subscription created");
         }
         "locale en" | "locale es" => {
@@ -98,7 +102,8 @@ async fn record_status(session: Session, answer: DialogResult) -> Result<(), Box
     let report: String = session.dialog_data().get("reportId").unwrap_or_default();
     let user: String = session.dialog_data().get("userId").unwrap_or_default();
     let status = answer.text().unwrap_or_default();
-    records::record_status(session.bot().storage(), &report, &user, status).await?;
+    let channel = &session.address().channel_id;
+    records::record_status(session.bot().storage(), &report, channel, &user, status).await?;
     session.user_data().set("seen", true);
     session.end_dialog_with_message(STANDUP_THANKS);
     Ok(())

@@ -281,3 +281,183 @@ pub async fn post_status_raw(port: u16, path: &str, body: Vec<u8>) -> u16 {
     let status_line = String::from_utf8_lossy(&answer);
     status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
+/// `botwright serve` as a child process whose standard output and error are kept, for tests of
+/// what it prints and of starts that do not (yet) listen.
+pub struct Watched {
+    pub child: Child,
+    pub port: u16,
+    pub base: String,
+    output: Arc<Mutex<String>>,
+}
+
+impl Watched {
+    /// Starts `botwright serve --port <free> <args>` with no credentials and no web hook token
+    /// in its environment (plus `env`), logging at `info`.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Watched {
+        Watched::start_on(free_port(), args, env)
+    }
+
+    pub fn start_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Watched {
+        use std::io::Read;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_botwright"));
+        command
+            .args(["serve", "--port", &port.to_string()])
+            .args(args)
+            .env_remove("MICROSOFT_APP_ID")
+            .env_remove("MICROSOFT_APP_PASSWORD")
+            .env_remove("BOTWRIGHT_WEBHOOK_TOKEN")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("botwright serve starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        let pipes: Vec<Box<dyn Read + Send>> = vec![
+            Box::new(child.stdout.take().expect("piped stdout")),
+            Box::new(child.stderr.take().expect("piped stderr")),
+        ];
+        for mut pipe in pipes {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        Watched { child, port, base: format!("http://127.0.0.1:{port}"), output }
+    }
+
+    /// Everything printed so far, standard output and error interleaved.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 60 s) until the output satisfies `done`; panics with the output otherwise.
+    pub fn wait_output(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let output = self.output();
+            if done(&output) {
+                return output;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "serve never printed {what}; it printed:\n{output}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits (up to 60 s) until the process exits, and returns its exit status and output.
+    pub fn wait_exit(&mut self) -> (std::process::ExitStatus, String) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                return (status, self.output());
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "serve did not exit; it printed:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits (up to 60 s) until the server accepts connections on 127.0.0.1.
+    pub fn wait_listening(&self) {
+        let started = Instant::now();
+        let address: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "botwright serve did not start listening; it printed:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw HTTP/1.1 answer: status, headers (lower-cased names) and body.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one answer from `stream` (a head, then a `Content-Length` body); `None` when the server
+/// closed the connection first. Waits up to 30 s.
+pub async fn read_answer(stream: &mut tokio::net::TcpStream) -> Option<RawAnswer> {
+    use tokio::io::AsyncReadExt;
+    let read = async {
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        let head_end = loop {
+            if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => data.extend_from_slice(&buf[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length: usize =
+            headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        while data.len() < head_end + length {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => data.extend_from_slice(&buf[..n]),
+            }
+        }
+        let body = String::from_utf8_lossy(&data[head_end..(head_end + length).min(data.len())]).into_owned();
+        Some(RawAnswer { status, headers, body })
+    };
+    tokio::time::timeout(Duration::from_secs(30), read).await.expect("an answer or a close within 30 s")
+}
+
+/// Waits (up to `limit`) until the server closes `stream`: true if it did.
+pub async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let wait = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(limit, wait).await.is_ok()
+}
+
+/// Sends `request` (raw bytes) on a new connection to 127.0.0.1:`port` and reads the answer.
+pub async fn raw_request(port: u16, request: &str) -> Option<RawAnswer> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    read_answer(&mut stream).await
+}
