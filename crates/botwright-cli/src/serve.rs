@@ -9,11 +9,12 @@ use crate::sample::{self, hooks};
 use crate::store::{OpenError, Store, redact};
 use anyhow::{Context, bail};
 use botwright::Bot;
+use botwright::channel::Channel;
 use botwright::proactive::RateLimits;
 use botwright::storage::{Precondition, Storage, StorageError};
 use botwright_botframework::server::{self, ServerLimits};
 use botwright_botframework::{
-    BotFramework, BotFrameworkConfig, DirectLine, DirectLineConfig, WebChatOptions, webchat_router,
+    BotFramework, BotFrameworkConfig, DirectLine, DirectLineConfig, UserIds, WebChatOptions, webchat_router,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -136,6 +137,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
 /// Builds the bot and its routes on an open store.
 async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) -> anyhow::Result<Server> {
     let requests = config.max_requests_in_flight.max(args.max_in_flight);
+    // With app credentials the bot is meant to face real users: a web chat client then never
+    // chooses its own user id (it could claim another user's). In development, the built-in
+    // page names its user after the name typed in, as before.
+    let user_ids = if config.has_credentials() { UserIds::ServerAssigned } else { UserIds::ClientChosen };
     let config = config.with_max_requests_in_flight(requests);
     let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
@@ -144,15 +149,19 @@ async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) 
     let directline = DirectLine::new(DirectLineConfig {
         secret: args.directline_secret.clone(),
         signing_key: Some(signing_key),
+        user_ids,
         ..DirectLineConfig::default()
     });
+    let connector: Arc<dyn Channel> = Arc::new(framework.channel());
     let rate_limits = args.rate_limits;
     let max_in_flight = args.max_in_flight.max(1);
     let instance_id = args.instance_id.clone().unwrap_or_else(|| default_instance_id(args.port));
     let bot = store
         .apply(sample::bot(localizer))
-        .default_channel(Arc::new(framework.channel()))
-        .channel(botwright_botframework::directline::CHANNEL_ID, directline.channel())
+        // Replies go where their conversation lives: the embedded Direct Line's own
+        // conversations to it, every other one (Azure's Direct Line included) to its serviceUrl.
+        .default_channel(connector.clone())
+        .channel(botwright_botframework::directline::CHANNEL_ID, directline.channel_or(connector))
         .configure_proactive(|p| {
             p.max_in_flight = max_in_flight;
             p.instance_id = instance_id;

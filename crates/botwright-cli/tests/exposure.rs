@@ -203,3 +203,25 @@ async fn standup_answers_of_two_channels_with_one_id_are_both_kept() {
     assert_eq!(status, 200);
     assert_eq!(report, json!({"msteams:same-id": "teams status", "webchat:same-id": "web status"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_azures_direct_line_go_to_its_service_url() {
+    // A bot registered in Azure with the Direct Line channel gets activities with channel id
+    // `directline` from the connector; only the conversations the embedded endpoint opened
+    // itself are its own.
+    let connector = Connector::start().await;
+    let server = Server::start("memory", &[]);
+    let message = json!({"type": "message", "id": "a1", "text": "hi", "channelId": "directline",
+        "serviceUrl": connector.url, "from": {"id": "dl-user"}, "conversation": {"id": "AzureConv-1"}});
+    let (status, body) = post(&server.base, "/api/messages", &message).await;
+    assert_eq!(status, 202, "{body}");
+    let texts = connector.wait_for("AzureConv-1", 1).await;
+    assert_eq!(texts[0], "Hello! Commands: subscribe, locale en, locale es.");
+
+    // A proactive message to that address goes there too.
+    let address = json!({"channelId": "directline", "serviceUrl": connector.url, "user": {"id": "dl-user"},
+        "bot": {"id": "bot"}, "conversation": {"id": "AzureConv-1"}});
+    let (status, body) = post(&server.base, "/api/notify", &json!({"address": address, "notification": "ping"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(connector.wait_for("AzureConv-1", 2).await[1], "ping");
+}
