@@ -225,3 +225,17 @@ async fn replies_to_azures_direct_line_go_to_its_service_url() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(connector.wait_for("AzureConv-1", 2).await[1], "ping");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_app_credentials_a_web_chat_client_cannot_choose_its_user_id() {
+    let env = [("MICROSOFT_APP_ID", "app"), ("MICROSOFT_APP_PASSWORD", "password")];
+    let server = Watched::start(&["--store", "memory"], &env);
+    server.wait_listening();
+    let claim = json!({"user": {"id": "29:teams-user"}});
+    let (status, body) = post(&server.base, "/v3/directline/tokens/generate", &claim).await;
+    assert_eq!(status, 403, "naming a user needs the Direct Line secret: {body}");
+    let (status, body) = post(&server.base, "/v3/directline/tokens/generate", &json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let user = body["userId"].as_str().expect("the id the server assigned");
+    assert!(user.starts_with("dl_") && user.len() > 20, "{user}");
+}
