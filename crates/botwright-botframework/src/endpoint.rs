@@ -6,7 +6,10 @@
 //! JSON (**400**: not JSON, not an object, no string `type`, fields of the wrong type), the
 //! token's claims against the activity (**403**), then the [`ActivityHandler`]. The channel gets
 //! **202** once the handler returned (an accepted activity was handed over), the handler's
-//! status and body for `invoke` activities, and **500** when the handler failed or panicked.
+//! status and body for `invoke` activities, **503** with `Retry-After` (see
+//! [`BotFrameworkConfig::unavailable_retry_after`](crate::BotFrameworkConfig::unavailable_retry_after))
+//! when something the bot needs is down for now (its store: [`HandlerError::unavailable`](crate::HandlerError::unavailable)),
+//! and **500** when the handler failed otherwise or panicked.
 //! Every error is a JSON `{"error": {"code", "message"}}` that says what is wrong.
 //!
 //! After an authenticated activity, its service URL host becomes trusted with the bot's token
@@ -14,7 +17,7 @@
 
 use crate::auth::{AuthError, Authenticator, VerifiedToken, bearer_token};
 use crate::handler::{ActivityHandler, HandlerResponse};
-use crate::trust::{TrustedHosts, service_url_host};
+use crate::trust::{TrustedHosts, service_url_origin};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -36,6 +39,7 @@ pub(crate) struct EndpointState {
     pub(crate) authenticator: Option<Arc<Authenticator>>,
     pub(crate) trusted: Arc<TrustedHosts>,
     pub(crate) body_limit: usize,
+    pub(crate) unavailable_retry_after: std::time::Duration,
 }
 
 /// The router with `POST /api/messages`.
@@ -132,6 +136,17 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
     match handled {
         Ok(Ok(response)) if invoke => invoke_answer(response),
         Ok(Ok(_)) => StatusCode::ACCEPTED.into_response(),
+        Ok(Err(failure)) if failure.is_unavailable() => {
+            tracing::warn!(error = %failure, source = ?std::error::Error::source(&failure), "the bot cannot accept activities for now");
+            let seconds = state.unavailable_retry_after.as_secs();
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                format!("{failure}; retry after {seconds} seconds"),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         Ok(Err(failure)) if failure.is_invalid() => {
             tracing::debug!(error = %failure, "an unusable activity was refused");
             error(StatusCode::BAD_REQUEST, "BadArgument", failure.to_string())
@@ -249,10 +264,10 @@ fn json_kind(value: &Value) -> &'static str {
 
 async fn trust_service_url(trusted: &TrustedHosts, activity: &Activity) {
     let Some(service_url) = activity.service_url.as_deref() else { return };
-    match service_url_host(service_url) {
-        Ok(host) => {
-            if let Err(failure) = trusted.trust(&host).await {
-                tracing::error!(%host, error = %failure, "could not record a trusted service URL host");
+    match service_url_origin(service_url) {
+        Ok(origin) => {
+            if let Err(failure) = trusted.trust(&origin).await {
+                tracing::error!(%origin, error = %failure, "could not record a trusted service URL host");
             }
         }
         Err(reason) => tracing::warn!(%reason, "an authenticated activity has an unusable service URL"),

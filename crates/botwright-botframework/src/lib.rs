@@ -63,6 +63,7 @@ pub mod connector;
 pub mod directline;
 pub mod endpoint;
 pub mod handler;
+pub mod limits;
 pub mod token;
 mod transport;
 pub mod trust;
