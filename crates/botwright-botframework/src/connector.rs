@@ -563,7 +563,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// at most [`MAX_RETRY_AFTER`]. Anything else (negative, fractional, not a date) is `None`.
 ///
 /// ```
-/// use botwright_botframework::connector::parse_retry_after;
+/// use botwright_botframework::connector::{MAX_RETRY_AFTER, parse_retry_after};
 /// use std::time::{Duration, SystemTime};
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
 /// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
