@@ -113,6 +113,7 @@ impl BotFramework {
             trusted: self.trusted.clone(),
             body_limit: self.config.body_limit,
             unavailable_retry_after: self.config.unavailable_retry_after,
+            max_id_bytes: self.config.max_id_bytes,
         })
     }
 

@@ -5,7 +5,8 @@
 //! (`BOTWRIGHT_OPENID_METADATA_URL`, `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL`,
 //! `BOTWRIGHT_TOKEN_URL`, `BOTWRIGHT_TRUSTED_SERVICE_URLS`) and the outbound limits
 //! (`BOTWRIGHT_CONNECT_TIMEOUT_SECS`, `BOTWRIGHT_REQUEST_TIMEOUT_SECS`,
-//! `BOTWRIGHT_MAX_RESPONSE_BYTES`, `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`). The builder setters
+//! `BOTWRIGHT_MAX_RESPONSE_BYTES`, `BOTWRIGHT_MAX_ID_BYTES`,
+//! `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`). The builder setters
 //! do the same in code.
 
 use std::time::Duration;
@@ -28,6 +29,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole outbound request (connect, send, read the answer) may take by default: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest id the endpoint accepts in an activity by default (its `id`, `replyToId`,
+/// `channelId`, and the ids of `from`, `recipient` and `conversation`): 1024 bytes. Ids become
+/// storage keys and travel in every reply; real channels' are well under 300 bytes.
+pub const DEFAULT_MAX_ID_BYTES: usize = 1024;
 /// The `Retry-After` the endpoint sends with a 503 when the bot's store is unavailable: 5 s.
 pub const DEFAULT_UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The shortest time between two key refreshes caused by tokens signed with an unknown key.
@@ -110,6 +115,10 @@ pub struct BotFrameworkConfig {
     /// in bytes (default 1 MiB, `BOTWRIGHT_MAX_RESPONSE_BYTES`). A larger success answer is an
     /// error; a larger error answer is cut there.
     pub max_response_bytes: usize,
+    /// The longest id the endpoint accepts in an activity, in bytes (default 1024,
+    /// `BOTWRIGHT_MAX_ID_BYTES`); a longer one is refused with 400. Its `serviceUrl` may be at
+    /// most [`MAX_SERVICE_URL_LEN`](crate::trust::MAX_SERVICE_URL_LEN) bytes.
+    pub max_id_bytes: usize,
     /// The `Retry-After` the endpoint answers a 503 with when the bot's store is unavailable
     /// (default 5 s, `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`).
     pub unavailable_retry_after: Duration,
@@ -140,6 +149,7 @@ impl std::fmt::Debug for BotFrameworkConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_id_bytes", &self.max_id_bytes)
             .field("unavailable_retry_after", &self.unavailable_retry_after)
             .field("key_refresh_cooldown", &self.key_refresh_cooldown)
             .field("key_max_age", &self.key_max_age)
@@ -163,6 +173,7 @@ impl Default for BotFrameworkConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_id_bytes: DEFAULT_MAX_ID_BYTES,
             unavailable_retry_after: DEFAULT_UNAVAILABLE_RETRY_AFTER,
             key_refresh_cooldown: DEFAULT_KEY_REFRESH_COOLDOWN,
             key_max_age: Duration::from_secs(24 * 60 * 60),
@@ -186,6 +197,7 @@ impl BotFrameworkConfig {
     /// | `BOTWRIGHT_CONNECT_TIMEOUT_SECS` | [`connect_timeout`](Self::connect_timeout), whole seconds |
     /// | `BOTWRIGHT_REQUEST_TIMEOUT_SECS` | [`request_timeout`](Self::request_timeout), whole seconds |
     /// | `BOTWRIGHT_MAX_RESPONSE_BYTES` | [`max_response_bytes`](Self::max_response_bytes) |
+    /// | `BOTWRIGHT_MAX_ID_BYTES` | [`max_id_bytes`](Self::max_id_bytes) |
     /// | `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS` | [`unavailable_retry_after`](Self::unavailable_retry_after), whole seconds |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -227,6 +239,9 @@ impl BotFrameworkConfig {
         }
         if let Some(bytes) = number("BOTWRIGHT_MAX_RESPONSE_BYTES", 1024)? {
             config.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
+        if let Some(bytes) = number("BOTWRIGHT_MAX_ID_BYTES", 64)? {
+            config.max_id_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
         }
         if let Some(secs) = number("BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS", 0)? {
             config.unavailable_retry_after = Duration::from_secs(secs.min(3600));
@@ -328,6 +343,12 @@ impl BotFrameworkConfig {
         self
     }
 
+    /// Sets the longest id the endpoint accepts in an activity, in bytes.
+    pub fn with_max_id_bytes(mut self, bytes: usize) -> Self {
+        self.max_id_bytes = bytes;
+        self
+    }
+
     /// Sets the `Retry-After` of the endpoint's 503 when the bot's store is unavailable.
     pub fn with_unavailable_retry_after(mut self, retry_after: Duration) -> Self {
         self.unavailable_retry_after = retry_after;
@@ -405,6 +426,7 @@ mod tests {
             "BOTWRIGHT_REQUEST_TIMEOUT_SECS" => Some("7".into()),
             "BOTWRIGHT_MAX_RESPONSE_BYTES" => Some("65536".into()),
             "BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS" => Some("9".into()),
+            "BOTWRIGHT_MAX_ID_BYTES" => Some("512".into()),
             _ => None,
         })
         .unwrap();
@@ -412,6 +434,7 @@ mod tests {
         assert_eq!(config.request_timeout, Duration::from_secs(7));
         assert_eq!(config.max_response_bytes, 65536);
         assert_eq!(config.unavailable_retry_after, Duration::from_secs(9));
+        assert_eq!(config.max_id_bytes, 512);
         let defaults = BotFrameworkConfig::default();
         assert_eq!(defaults.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
         assert_eq!(defaults.request_timeout, DEFAULT_REQUEST_TIMEOUT);

@@ -3,7 +3,9 @@
 //! Each request goes through, in order: content type (`application/json`, else **415**), the
 //! `Authorization` header (**401** when authentication is on and it is missing or malformed),
 //! the body limit (**413**), the token (**403**, or **503** when signing keys cannot be had), the
-//! JSON (**400**: not JSON, not an object, no string `type`, fields of the wrong type), the
+//! JSON (**400**: not JSON, nested too deep, not an object, no string `type`, fields of the
+//! wrong type, ids longer than
+//! [`BotFrameworkConfig::max_id_bytes`](crate::BotFrameworkConfig::max_id_bytes)), the
 //! token's claims against the activity (**403**), then the [`ActivityHandler`]. The channel gets
 //! **202** once the handler returned (an accepted activity was handed over), the handler's
 //! status and body for `invoke` activities, **503** with `Retry-After` (see
@@ -40,6 +42,7 @@ pub(crate) struct EndpointState {
     pub(crate) trusted: Arc<TrustedHosts>,
     pub(crate) body_limit: usize,
     pub(crate) unavailable_retry_after: std::time::Duration,
+    pub(crate) max_id_bytes: usize,
 }
 
 /// The router with `POST /api/messages`.
@@ -119,7 +122,7 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
         _ => None,
     };
 
-    let activity = match parse_activity(&bytes) {
+    let activity = match parse_activity(&bytes).and_then(|activity| check_lengths(activity, state.max_id_bytes)) {
         Ok(activity) => activity,
         Err(message) => return error(StatusCode::BAD_REQUEST, "BadArgument", message),
     };
@@ -249,6 +252,30 @@ fn explain(bytes: &[u8]) -> Result<Activity, String> {
         None => return Err("the activity has no `type`".into()),
     }
     serde_json::from_value(value).map_err(|e| format!("the activity is malformed: {e}"))
+}
+
+/// Refuses an activity whose ids are longer than `max_id_bytes` or whose `serviceUrl` is longer
+/// than [`MAX_SERVICE_URL_LEN`](crate::trust::MAX_SERVICE_URL_LEN): they would become storage
+/// keys and travel in every reply.
+pub(crate) fn check_lengths(activity: Activity, max_id_bytes: usize) -> Result<Activity, String> {
+    let ids = [
+        ("id", activity.id.as_deref()),
+        ("replyToId", activity.reply_to_id.as_deref()),
+        ("channelId", activity.channel_id.as_deref()),
+        ("from.id", activity.from.as_ref().map(|a| a.id.as_str())),
+        ("recipient.id", activity.recipient.as_ref().map(|a| a.id.as_str())),
+        ("conversation.id", activity.conversation.as_ref().map(|c| c.id.as_str())),
+    ];
+    for (name, id) in ids {
+        if let Some(id) = id.filter(|id| id.len() > max_id_bytes) {
+            return Err(format!("the activity's `{name}` is {} bytes, more than {max_id_bytes}", id.len()));
+        }
+    }
+    let max_url = crate::trust::MAX_SERVICE_URL_LEN;
+    if let Some(url) = activity.service_url.as_deref().filter(|url| url.len() > max_url) {
+        return Err(format!("the activity's `serviceUrl` is {} bytes, more than {max_url}", url.len()));
+    }
+    Ok(activity)
 }
 
 fn json_kind(value: &Value) -> &'static str {
