@@ -75,7 +75,7 @@ fn is_json(headers: &HeaderMap) -> Result<(), String> {
     if essence.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else {
-        Err(format!("the Content-Type is {text:?}; expected application/json"))
+        Err(format!("the Content-Type is {:?}; expected application/json", crate::limits::truncate_text(text, 100)))
     }
 }
 
