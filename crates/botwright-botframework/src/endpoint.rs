@@ -406,4 +406,73 @@ mod tests {
         }
         assert_eq!(parse_activity(br#"{"type":"message","type":"typing"}"#).unwrap().kind, ActivityType::Typing);
     }
+
+    /// Any JSON value, a few levels deep, with keys that activities have (so that fields of the
+    /// wrong type come up often).
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            prop_oneof![Just("message".to_owned()), Just(String::new()), "\\PC{0,12}"].prop_map(Value::String),
+        ];
+        let key = prop_oneof![
+            Just("type".to_owned()),
+            Just("id".to_owned()),
+            Just("text".to_owned()),
+            Just("from".to_owned()),
+            Just("conversation".to_owned()),
+            Just("entities".to_owned()),
+            Just("value".to_owned()),
+            "[a-zA-Z]{1,8}",
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(key.clone(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// What the endpoint should make of a JSON value: an activity exactly when it is an object
+    /// with a non-empty string `type` whose fields have the right types.
+    fn is_activity(value: &Value) -> bool {
+        matches!(value.get("type"), Some(Value::String(kind)) if !kind.is_empty())
+            && serde_json::from_value::<Activity>(value.clone()).is_ok()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Ok(activity) = parse_activity(&bytes) {
+                proptest::prop_assert!(!matches!(&activity.kind, ActivityType::Other(kind) if kind.is_empty()));
+            }
+        }
+
+        /// The fast path (straight to an activity) and the explaining path agree: a body is an
+        /// activity exactly when it should be, however it is written.
+        #[test]
+        fn arbitrary_json_is_an_activity_exactly_when_it_should_be(value in json_value(), pretty in proptest::prelude::any::<bool>()) {
+            let bytes = if pretty { serde_json::to_vec_pretty(&value) } else { serde_json::to_vec(&value) }.unwrap();
+            let parsed = parse_activity(&bytes);
+            proptest::prop_assert_eq!(parsed.is_ok(), is_activity(&value), "{:?} for {}", parsed.err(), value);
+        }
+
+        /// An activity-shaped object with a type is accepted, whatever the order of its keys.
+        #[test]
+        fn activities_with_any_key_order_are_read(kind in "[a-zA-Z]{1,12}", text in "\\PC{0,20}", type_last in proptest::prelude::any::<bool>()) {
+            let body = if type_last {
+                json!({ "text": text, "conversation": { "id": "c" }, "type": kind }).to_string()
+            } else {
+                json!({ "type": kind, "text": text, "conversation": { "id": "c" } }).to_string()
+            };
+            let activity = parse_activity(body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(activity.text(), text.as_str());
+        }
+    }
 }

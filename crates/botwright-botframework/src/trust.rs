@@ -99,7 +99,13 @@ pub fn service_url_origin(service_url: &str) -> Result<String, InvalidServiceUrl
 }
 
 /// The trust key (origin) of a configured entry: a URL, or `host` / `host:port` meaning https.
-pub(crate) fn origin_of_entry(entry: &str) -> Result<String, ConfigError> {
+///
+/// ```
+/// use botwright_botframework::trust::origin_of_entry;
+/// assert_eq!(origin_of_entry("smba.example").unwrap(), "https://smba.example");
+/// assert_eq!(origin_of_entry("http://127.0.0.1:3978/api").unwrap(), "http://127.0.0.1:3978");
+/// ```
+pub fn origin_of_entry(entry: &str) -> Result<String, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidTrustedServiceUrl { entry: entry.to_owned(), reason };
     let trimmed = entry.trim();
     if trimmed.contains("://") {
