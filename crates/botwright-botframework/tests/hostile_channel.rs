@@ -220,12 +220,15 @@ async fn a_hundred_mib_answer_is_not_read() {
 async fn an_endless_error_body_is_cut_to_a_short_text() {
     let bf = framework(BotFrameworkConfig::default());
     let head = b"HTTP/1.1 500 Oops\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
-    let channel = Hostile::start(Behaviour::Endless { head, chunked: true, limit: None }).await;
+    let channel = Hostile::start(Behaviour::Endless { head, chunked: true, limit: Some(100 << 20) }).await;
     let error = send(&bf, &channel.url()).await.unwrap_err();
     let ConnectorError::Status { status: 500, body, .. } = &error else { panic!("{error:?}") };
     assert!(body.len() <= MAX_ERROR_TEXT_BYTES + '…'.len_utf8(), "{} bytes", body.len());
     assert!(body.starts_with("xxxx") && body.ends_with('…'), "{body}");
     assert!(error.to_string().len() < 1024, "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let written = channel.written.load(Ordering::SeqCst);
+    assert!(written < 64 * 1024 * 1024, "the client went on reading: {written} bytes");
 }
 
 #[tokio::test]
@@ -392,4 +395,86 @@ async fn stored_trusted_hosts_mean_https_only() {
     // The http origin itself, trusted, is called with the token (loopback may use http).
     let bf = framework(identity.config().with_trusted_service_url(channel.url()));
     assert_eq!(send(&bf, &channel.url()).await.unwrap().as_deref(), Some("sent"));
+}
+
+/// A channel whose accept queue is full never completes the TCP handshake: the connect timeout
+/// cuts the attempt.
+#[tokio::test]
+async fn a_connection_that_never_opens_is_cut_by_the_connect_timeout() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue (never accepted), so that further handshakes are not answered.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(addr)).await else {
+            break;
+        };
+        held.push(stream);
+    }
+    let config = BotFrameworkConfig::default()
+        .with_connect_timeout(Duration::from_secs(1))
+        .with_request_timeout(Duration::from_secs(30));
+    let bf = framework(config);
+    let error = send(&bf, &format!("http://{addr}/")).await.unwrap_err();
+    let ConnectorError::Unreachable { timeout, reason, .. } = &error else { panic!("{error:?}") };
+    assert!(*timeout, "{reason}");
+    drop((listener, held));
+}
+
+/// A hostile identity service (endless key document) makes keys unavailable (503), quickly and
+/// without reading it all.
+#[tokio::test]
+async fn an_endless_key_document_is_not_read_to_the_end() {
+    let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let identity = Hostile::start(Behaviour::Endless { head, chunked: true, limit: Some(100 << 20) }).await;
+    let config = BotFrameworkConfig::default()
+        .with_app_id(common::APP_ID)
+        .with_openid_metadata_url(identity.url())
+        .with_max_response_bytes(64 * 1024);
+    let bf = framework(config);
+    let key = common::TestKey::load("key1");
+    let token = key.sign(&common::channel_claims("https://smba.example/"));
+    let verified = tokio::time::timeout(BOUND, bf.authenticator().unwrap().verify_token(&token)).await.unwrap();
+    let error = verified.unwrap_err();
+    assert_eq!(error.status(), 503, "{error:?}");
+    assert!(error.to_string().contains("could not be fetched"), "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let written = identity.written.load(Ordering::SeqCst);
+    assert!(written < 64 * 1024 * 1024, "the key document was read on: {written} bytes");
+}
+
+/// The token service's answers: an endless one is cut, and what it says when it refuses stays out
+/// of the error (which may reach API answers).
+#[tokio::test]
+async fn the_token_services_words_stay_out_of_errors() {
+    let secretive =
+        head("401 Unauthorized", &[("content-type", "application/json")], r#"{"error":"AADSTS7000215 tenant 42"}"#);
+    let token_service = Hostile::start(Behaviour::Respond(secretive)).await;
+    let channel = Hostile::start(Behaviour::Respond(head("200 OK", &[], r#"{"id":"sent"}"#))).await;
+    let config = BotFrameworkConfig::default()
+        .with_app_id(common::APP_ID)
+        .with_app_password("pw")
+        .with_token_url(format!("{}token", token_service.url()))
+        .with_trusted_service_url(channel.url());
+    let bf = framework(config);
+    let error = send(&bf, &channel.url()).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("the token service refused the bot's credentials (status 401)"), "{text}");
+    assert!(!text.contains("AADSTS"), "{text}");
+    let delivered = bf.channel().deliver(&address(&channel.url()), &Activity::message("x")).await;
+    let Err(DeliveryError::Rejected { status: 401, body }) = &delivered else { panic!("{delivered:?}") };
+    assert!(!body.contains("AADSTS"), "{body}");
+    assert_eq!(channel.connections.load(Ordering::SeqCst), 0);
+
+    let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let endless = Hostile::start(Behaviour::Endless { head, chunked: true, limit: Some(100 << 20) }).await;
+    let config = BotFrameworkConfig::default()
+        .with_app_id(common::APP_ID)
+        .with_app_password("pw")
+        .with_token_url(format!("{}token", endless.url()))
+        .with_trusted_service_url(channel.url());
+    let error = send(&framework(config), &channel.url()).await.unwrap_err();
+    assert!(error.to_string().contains("larger than 1048576 bytes"), "{error}");
 }
