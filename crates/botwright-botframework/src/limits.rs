@@ -1,8 +1,10 @@
 //! Bounded reads of what other services answer, and bounded error texts.
 //!
 //! A channel, the token service or the identity service may answer with a huge or endless body;
-//! [`read_capped`] stops reading at a cap, so memory stays bounded whatever comes. Error bodies
-//! kept in error texts are cut by [`truncate_text`] to [`MAX_ERROR_TEXT_BYTES`].
+//! the connector and the clients for tokens and keys stop reading at a cap
+//! ([`BotFrameworkConfig::max_response_bytes`](crate::BotFrameworkConfig::max_response_bytes)),
+//! so memory stays bounded whatever comes. Error bodies kept in error texts are cut by
+//! [`truncate_text`] to [`MAX_ERROR_TEXT_BYTES`].
 
 /// The most bytes of a service's error body kept in an error text.
 pub const MAX_ERROR_TEXT_BYTES: usize = 512;
