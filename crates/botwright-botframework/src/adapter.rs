@@ -14,7 +14,7 @@ use crate::endpoint::{EndpointState, router};
 use crate::handler::ActivityHandler;
 use crate::token::AppCredentials;
 use crate::transport::{connector_client, http_client};
-use crate::trust::{TrustedHosts, host_of_entry};
+use crate::trust::{TrustedHosts, origin_of_entry};
 use botwright::Storage;
 use std::sync::Arc;
 
@@ -60,16 +60,19 @@ impl BotFramework {
         config.validate()?;
         let client = http_client(&config)?;
         let configured =
-            config.trusted_service_urls.iter().map(|entry| host_of_entry(entry)).collect::<Result<Vec<_>, _>>()?;
+            config.trusted_service_urls.iter().map(|entry| origin_of_entry(entry)).collect::<Result<Vec<_>, _>>()?;
         let trusted = Arc::new(TrustedHosts::new(configured, storage));
         let credentials = match (&config.app_id, &config.app_password) {
-            (Some(app_id), Some(password)) => Some(Arc::new(AppCredentials::new(
-                client.clone(),
-                config.token_url.clone(),
-                app_id.clone(),
-                password.clone(),
-                config.token_scope.clone(),
-            ))),
+            (Some(app_id), Some(password)) => Some(Arc::new(
+                AppCredentials::new(
+                    client.clone(),
+                    config.token_url.clone(),
+                    app_id.clone(),
+                    password.clone(),
+                    config.token_scope.clone(),
+                )
+                .with_max_response_bytes(config.max_response_bytes),
+            )),
             _ => None,
         };
         let authenticator = Authenticator::new(&config, client.clone()).map(Arc::new);
@@ -86,6 +89,7 @@ impl BotFramework {
             credentials.clone(),
             trusted.clone(),
             config.max_requests_in_flight,
+            config.max_response_bytes,
         );
         Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
     }
@@ -108,6 +112,8 @@ impl BotFramework {
             authenticator: self.authenticator.clone(),
             trusted: self.trusted.clone(),
             body_limit: self.config.body_limit,
+            unavailable_retry_after: self.config.unavailable_retry_after,
+            max_id_bytes: self.config.max_id_bytes,
         })
     }
 

@@ -2,13 +2,16 @@
 
 use crate::handler::{ActivityHandler, HandlerError, HandlerResponse};
 use botwright::error::TurnError;
+use botwright::storage::StorageError;
 use botwright::{Activity, Bot, async_trait};
 
 /// A bot takes the endpoint's activities: each runs one turn, and the endpoint answers once the
 /// turn's state is saved and its replies are queued for delivery.
 ///
-/// A message without a sender, a conversation or a service URL is refused with 400; a store
-/// failure gives 500 so the channel retries (nothing of the turn was saved or sent).
+/// A message without a sender, a conversation or a service URL is refused with 400. A store that
+/// is down ([`StorageError::Backend`]) or a conversation whose state kept changing (conflicts,
+/// contention) gives 503 with `Retry-After`, so the channel retries later; other failures (a
+/// corrupt document, an unknown dialog) give 500. Nothing of a failed turn was saved or sent.
 #[async_trait]
 impl ActivityHandler for Bot {
     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
@@ -21,6 +24,13 @@ impl ActivityHandler for Bot {
                 Err(HandlerError::invalid(format!("the activity is not usable: {e}")))
             }
             Err(TurnError::Dropped) => Ok(HandlerResponse::accepted()),
+            // Classified by the variants that exist: a backend failure is the store being down.
+            Err(e @ TurnError::Storage(StorageError::Backend(_))) => {
+                Err(HandlerError::unavailable("the bot's store is unavailable", e))
+            }
+            Err(e @ (TurnError::Storage(StorageError::Conflict { .. }) | TurnError::Contention { .. })) => {
+                Err(HandlerError::unavailable("the conversation's state is being changed by another request", e))
+            }
             Err(e) => Err(HandlerError::with_source("the turn failed", e)),
         }
     }

@@ -12,7 +12,8 @@
 //! | 401 (after one retry with a new token) | `Rejected` |
 //! | other 4xx | `Rejected` |
 //! | connection error, timeout | `Unreachable` (retried) |
-//! | service URL not http(s), or its host not trusted with the token | `InvalidAddress` |
+//! | service URL not http(s), its origin not trusted with the token, plain http to a non-loopback host with a token, or (development mode) neither loopback nor configured | `InvalidAddress` |
+//! | a 2xx answer larger than the configured limit | `Unavailable` |
 //! | token endpoint unreachable / answering 429 or 5xx | `Unreachable` / `Unavailable` (retried) |
 //! | token endpoint refusing the credentials (other 4xx) | `Rejected` |
 
@@ -120,20 +121,26 @@ impl Channel for BotFrameworkChannel {
 pub fn delivery_error(error: ConnectorError) -> DeliveryError {
     match error {
         ConnectorError::InvalidServiceUrl(reason) => DeliveryError::InvalidAddress(reason),
-        ConnectorError::UntrustedHost { host } => {
-            DeliveryError::InvalidAddress(format!("service URL host {host} is not trusted"))
-        }
+        error @ (ConnectorError::UntrustedHost { .. }
+        | ConnectorError::InsecureServiceUrl { .. }
+        | ConnectorError::NotAllowedInDevelopment { .. }) => DeliveryError::InvalidAddress(error.to_string()),
+        ConnectorError::ResponseTooLarge { method, url, limit } => DeliveryError::Unavailable {
+            status: 200,
+            body: format!("{method} to {url} answered more than {limit} bytes"),
+            retry_after: None,
+        },
         ConnectorError::TrustStore(reason) => {
             DeliveryError::Unreachable(format!("the trusted hosts could not be read: {reason}"))
         }
         ConnectorError::Token(TokenError::Unreachable(reason)) => {
             DeliveryError::Unreachable(format!("the token endpoint could not be reached: {reason}"))
         }
-        ConnectorError::Token(TokenError::Refused { status, body }) if status == 429 || status >= 500 => {
-            DeliveryError::Unavailable { status, body: format!("token endpoint: {body}"), retry_after: None }
+        // The token service's own words are logged, never passed on (they may reach API answers).
+        ConnectorError::Token(error @ TokenError::Refused { status }) if status == 429 || status >= 500 => {
+            DeliveryError::Unavailable { status, body: error.to_string(), retry_after: None }
         }
-        ConnectorError::Token(TokenError::Refused { status, body }) => {
-            DeliveryError::Rejected { status, body: format!("token endpoint refused the bot's credentials: {body}") }
+        ConnectorError::Token(error @ TokenError::Refused { status }) => {
+            DeliveryError::Rejected { status, body: error.to_string() }
         }
         ConnectorError::Token(TokenError::InvalidResponse(reason)) => {
             DeliveryError::Unavailable { status: 200, body: format!("token endpoint: {reason}"), retry_after: None }

@@ -3,8 +3,11 @@
 //! [`BotFrameworkConfig::from_env`] reads the Bot Framework's usual variable names
 //! (`MICROSOFT_APP_ID`, `MICROSOFT_APP_PASSWORD`) plus overrides for tests and sovereign clouds
 //! (`BOTWRIGHT_OPENID_METADATA_URL`, `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL`,
-//! `BOTWRIGHT_TOKEN_URL`, `BOTWRIGHT_TRUSTED_SERVICE_URLS`). The builder setters do the same in
-//! code.
+//! `BOTWRIGHT_TOKEN_URL`, `BOTWRIGHT_TRUSTED_SERVICE_URLS`) and the outbound limits
+//! (`BOTWRIGHT_CONNECT_TIMEOUT_SECS`, `BOTWRIGHT_REQUEST_TIMEOUT_SECS`,
+//! `BOTWRIGHT_MAX_RESPONSE_BYTES`, `BOTWRIGHT_MAX_ID_BYTES`,
+//! `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`). The builder setters
+//! do the same in code.
 
 use std::time::Duration;
 
@@ -19,6 +22,19 @@ pub const DEFAULT_TOKEN_URL: &str = "https://login.microsoftonline.com/botframew
 pub const DEFAULT_TOKEN_SCOPE: &str = "https://api.botframework.com/.default";
 /// The largest activity body the endpoint accepts by default: 256 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// The largest response body read from a channel, the token service or the identity service
+/// by default: 1 MiB. Reading stops there (an endless body cannot exhaust memory).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// How long an outbound connection may take to open by default: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole outbound request (connect, send, read the answer) may take by default: 30 s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest id the endpoint accepts in an activity by default (its `id`, `replyToId`,
+/// `channelId`, and the ids of `from`, `recipient` and `conversation`): 1024 bytes. Ids become
+/// storage keys and travel in every reply; real channels' are well under 300 bytes.
+pub const DEFAULT_MAX_ID_BYTES: usize = 1024;
+/// The `Retry-After` the endpoint sends with a 503 when the bot's store is unavailable: 5 s.
+pub const DEFAULT_UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The shortest time between two key refreshes caused by tokens signed with an unknown key.
 pub const DEFAULT_KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
 
@@ -36,6 +52,16 @@ pub enum ConfigError {
     /// A password is set without an app id.
     #[error("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not")]
     PasswordWithoutAppId,
+    /// A variable holds a value that cannot be used.
+    #[error("{variable}={value:?} cannot be used: {reason}")]
+    InvalidValue {
+        /// The variable.
+        variable: String,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(String),
@@ -72,15 +98,30 @@ pub struct BotFrameworkConfig {
     pub token_url: String,
     /// The scope requested for the bot's own token.
     pub token_scope: String,
-    /// Service URL hosts trusted from the start (`host` or `host:port`, or URLs whose host is
-    /// taken), besides those learned from authenticated inbound activities.
+    /// Service URL origins trusted from the start, besides those learned from authenticated
+    /// inbound activities: URLs (their origin, `scheme://host[:port]`, is taken) or bare `host` /
+    /// `host:port`, which mean `https`. Without credentials (development mode) the connector
+    /// talks only to these and to loopback service URLs.
     pub trusted_service_urls: Vec<String>,
     /// The largest request body the endpoint reads, in bytes.
     pub body_limit: usize,
-    /// How long an outbound connection may take to open.
+    /// How long an outbound connection may take to open (default 10 s,
+    /// `BOTWRIGHT_CONNECT_TIMEOUT_SECS`).
     pub connect_timeout: Duration,
-    /// How long a whole outbound request may take.
+    /// How long a whole outbound request may take, reading the answer included (default 30 s,
+    /// `BOTWRIGHT_REQUEST_TIMEOUT_SECS`): a channel that hangs is cut off after it.
     pub request_timeout: Duration,
+    /// The largest response body read from a channel, the token service or the identity service,
+    /// in bytes (default 1 MiB, `BOTWRIGHT_MAX_RESPONSE_BYTES`). A larger success answer is an
+    /// error; a larger error answer is cut there.
+    pub max_response_bytes: usize,
+    /// The longest id the endpoint accepts in an activity, in bytes (default 1024,
+    /// `BOTWRIGHT_MAX_ID_BYTES`); a longer one is refused with 400. Its `serviceUrl` may be at
+    /// most [`MAX_SERVICE_URL_LEN`](crate::trust::MAX_SERVICE_URL_LEN) bytes.
+    pub max_id_bytes: usize,
+    /// The `Retry-After` the endpoint answers a 503 with when the bot's store is unavailable
+    /// (default 5 s, `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`).
+    pub unavailable_retry_after: Duration,
     /// The shortest time between two key refreshes forced by unknown key ids.
     pub key_refresh_cooldown: Duration,
     /// Keys older than this are fetched again before use.
@@ -107,6 +148,9 @@ impl std::fmt::Debug for BotFrameworkConfig {
             .field("body_limit", &self.body_limit)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_id_bytes", &self.max_id_bytes)
+            .field("unavailable_retry_after", &self.unavailable_retry_after)
             .field("key_refresh_cooldown", &self.key_refresh_cooldown)
             .field("key_max_age", &self.key_max_age)
             .field("clock_skew", &self.clock_skew)
@@ -126,8 +170,11 @@ impl Default for BotFrameworkConfig {
             token_scope: DEFAULT_TOKEN_SCOPE.to_owned(),
             trusted_service_urls: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_id_bytes: DEFAULT_MAX_ID_BYTES,
+            unavailable_retry_after: DEFAULT_UNAVAILABLE_RETRY_AFTER,
             key_refresh_cooldown: DEFAULT_KEY_REFRESH_COOLDOWN,
             key_max_age: Duration::from_secs(24 * 60 * 60),
             clock_skew: Duration::from_secs(300),
@@ -147,6 +194,11 @@ impl BotFrameworkConfig {
     /// | `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL` | [`emulator_openid_metadata_url`](Self::emulator_openid_metadata_url) |
     /// | `BOTWRIGHT_TOKEN_URL` | [`token_url`](Self::token_url) |
     /// | `BOTWRIGHT_TRUSTED_SERVICE_URLS` | [`trusted_service_urls`](Self::trusted_service_urls), comma-separated |
+    /// | `BOTWRIGHT_CONNECT_TIMEOUT_SECS` | [`connect_timeout`](Self::connect_timeout), whole seconds |
+    /// | `BOTWRIGHT_REQUEST_TIMEOUT_SECS` | [`request_timeout`](Self::request_timeout), whole seconds |
+    /// | `BOTWRIGHT_MAX_RESPONSE_BYTES` | [`max_response_bytes`](Self::max_response_bytes) |
+    /// | `BOTWRIGHT_MAX_ID_BYTES` | [`max_id_bytes`](Self::max_id_bytes) |
+    /// | `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS` | [`unavailable_retry_after`](Self::unavailable_retry_after), whole seconds |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -169,6 +221,31 @@ impl BotFrameworkConfig {
             config.trusted_service_urls =
                 list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
         }
+        let number = |name: &str, min: u64| -> Result<Option<u64>, ConfigError> {
+            let Some(value) = get(name) else { return Ok(None) };
+            let invalid =
+                |reason: String| ConfigError::InvalidValue { variable: name.to_owned(), value: value.clone(), reason };
+            let parsed = value.parse::<u64>().map_err(|e| invalid(format!("not a whole number: {e}")))?;
+            if parsed < min {
+                return Err(invalid(format!("must be at least {min}")));
+            }
+            Ok(Some(parsed))
+        };
+        if let Some(secs) = number("BOTWRIGHT_CONNECT_TIMEOUT_SECS", 1)? {
+            config.connect_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = number("BOTWRIGHT_REQUEST_TIMEOUT_SECS", 1)? {
+            config.request_timeout = Duration::from_secs(secs);
+        }
+        if let Some(bytes) = number("BOTWRIGHT_MAX_RESPONSE_BYTES", 1024)? {
+            config.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
+        if let Some(bytes) = number("BOTWRIGHT_MAX_ID_BYTES", 64)? {
+            config.max_id_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
+        if let Some(secs) = number("BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS", 0)? {
+            config.unavailable_retry_after = Duration::from_secs(secs.min(3600));
+        }
         config.validate()?;
         Ok(config)
     }
@@ -179,7 +256,7 @@ impl BotFrameworkConfig {
             return Err(ConfigError::PasswordWithoutAppId);
         }
         for entry in &self.trusted_service_urls {
-            crate::trust::host_of_entry(entry)?;
+            crate::trust::origin_of_entry(entry)?;
         }
         Ok(())
     }
@@ -230,7 +307,7 @@ impl BotFrameworkConfig {
         self
     }
 
-    /// Adds a trusted service URL host (`host`, `host:port` or a URL).
+    /// Adds a trusted service URL origin (a URL, or `host` / `host:port` meaning https).
     pub fn with_trusted_service_url(mut self, host: impl Into<String>) -> Self {
         self.trusted_service_urls.push(host.into());
         self
@@ -257,6 +334,24 @@ impl BotFrameworkConfig {
     /// Sets the outbound request timeout.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest response body read from channels and services, in bytes.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets the longest id the endpoint accepts in an activity, in bytes.
+    pub fn with_max_id_bytes(mut self, bytes: usize) -> Self {
+        self.max_id_bytes = bytes;
+        self
+    }
+
+    /// Sets the `Retry-After` of the endpoint's 503 when the bot's store is unavailable.
+    pub fn with_unavailable_retry_after(mut self, retry_after: Duration) -> Self {
+        self.unavailable_retry_after = retry_after;
         self
     }
 
@@ -312,5 +407,36 @@ mod tests {
         let err = BotFrameworkConfig::from_lookup(|name| (name == "MICROSOFT_APP_PASSWORD").then(|| "pw".to_owned()))
             .unwrap_err();
         assert_eq!(err, ConfigError::PasswordWithoutAppId);
+        let err =
+            BotFrameworkConfig::from_lookup(|name| (name == "BOTWRIGHT_MAX_RESPONSE_BYTES").then(|| "-1".to_owned()))
+                .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::InvalidValue { ref variable, .. } if variable == "BOTWRIGHT_MAX_RESPONSE_BYTES")
+        );
+        let err =
+            BotFrameworkConfig::from_lookup(|name| (name == "BOTWRIGHT_REQUEST_TIMEOUT_SECS").then(|| "0".to_owned()))
+                .unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidValue { .. }));
+    }
+
+    #[test]
+    fn reads_limits() {
+        let config = BotFrameworkConfig::from_lookup(|name| match name {
+            "BOTWRIGHT_CONNECT_TIMEOUT_SECS" => Some("3".into()),
+            "BOTWRIGHT_REQUEST_TIMEOUT_SECS" => Some("7".into()),
+            "BOTWRIGHT_MAX_RESPONSE_BYTES" => Some("65536".into()),
+            "BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS" => Some("9".into()),
+            "BOTWRIGHT_MAX_ID_BYTES" => Some("512".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.connect_timeout, Duration::from_secs(3));
+        assert_eq!(config.request_timeout, Duration::from_secs(7));
+        assert_eq!(config.max_response_bytes, 65536);
+        assert_eq!(config.unavailable_retry_after, Duration::from_secs(9));
+        assert_eq!(config.max_id_bytes, 512);
+        let defaults = BotFrameworkConfig::default();
+        assert_eq!(defaults.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
+        assert_eq!(defaults.request_timeout, DEFAULT_REQUEST_TIMEOUT);
     }
 }

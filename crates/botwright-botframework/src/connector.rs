@@ -3,15 +3,29 @@
 //! [`ConnectorClient`] replies to activities, sends to conversations, updates and deletes
 //! activities, creates conversations and lists members, on any channel's `serviceUrl` (with or
 //! without a trailing slash; path segments are percent-encoded as `encodeURIComponent` does).
-//! Every answer outside 2xx is a [`ConnectorError::Status`] with the status, the channel's error
-//! body and its `Retry-After`: nothing is reported as success that was not one.
+//! Every answer outside 2xx is a [`ConnectorError::Status`] with the status, the start of the
+//! channel's error body (at most [`MAX_ERROR_TEXT_BYTES`]) and its `Retry-After` (at most
+//! [`MAX_RETRY_AFTER`]): nothing is reported as success that was not one.
 //!
-//! With credentials, each call carries the bot's token, but only to a trusted service URL host
-//! (see [`TrustedHosts`]); a call to another host fails with [`ConnectorError::UntrustedHost`]
-//! instead of leaking the token. A 401 drops the cached token and retries once with a new one.
+//! A channel is not trusted to behave: answers are read up to
+//! [`BotFrameworkConfig::max_response_bytes`](crate::BotFrameworkConfig::max_response_bytes)
+//! (a larger 2xx answer is [`ConnectorError::ResponseTooLarge`]), and a request is cut off after
+//! the configured connect and request timeouts ([`ConnectorError::Unreachable`] with `timeout`).
+//!
+//! With credentials, each call carries the bot's token, but only to a trusted service URL origin
+//! (see [`TrustedHosts`]), and only over `https` (or `http` to a loopback host): a call to another
+//! origin fails with [`ConnectorError::UntrustedHost`], one over plain `http` elsewhere with
+//! [`ConnectorError::InsecureServiceUrl`], instead of leaking the token. A 401 drops the cached
+//! token and retries once with a new one.
+//!
+//! Without credentials (development mode, where anyone may post activities naming any service
+//! URL), the connector talks only to loopback service URLs and the configured trusted ones; any
+//! other is refused with [`ConnectorError::NotAllowedInDevelopment`], so the endpoint cannot be
+//! used to make the bot send requests to arbitrary hosts.
 
+use crate::limits::{MAX_ERROR_TEXT_BYTES, error_text, read_capped};
 use crate::token::{AppCredentials, TokenError};
-use crate::trust::{TrustedHosts, host_of_url, parse_service_url};
+use crate::trust::{TrustedHosts, is_loopback_url, origin_of_url, parse_service_url};
 use axum::body::Bytes;
 use botwright::activity::{Activity, ChannelAccount};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -38,11 +52,41 @@ pub enum ConnectorError {
     /// The service URL is not an absolute http(s) URL.
     #[error("{0}")]
     InvalidServiceUrl(String),
-    /// The service URL's host is not trusted with the bot's token.
-    #[error("service URL host {host} is not trusted")]
+    /// The service URL's origin is not trusted with the bot's token.
+    #[error("service URL origin {host} is not trusted with the bot's token")]
     UntrustedHost {
-        /// The host (`host` or `host:port`).
+        /// The origin (`scheme://host[:port]`).
         host: String,
+    },
+    /// The service URL is plain `http` to a host that is not loopback: the bot's token would
+    /// travel in clear text, so it is not sent (whether or not the origin is trusted).
+    #[error(
+        "service URL origin {origin} is plain http: the bot's token is only sent over https (or to a loopback host)"
+    )]
+    InsecureServiceUrl {
+        /// The origin (`http://host[:port]`).
+        origin: String,
+    },
+    /// Without app credentials (development mode) the bot only talks to loopback service URLs
+    /// and the configured trusted ones; this one is neither.
+    #[error(
+        "service URL origin {origin} is refused in development mode (no app credentials): only loopback service \
+         URLs and those in BOTWRIGHT_TRUSTED_SERVICE_URLS are called; add it there, or set MICROSOFT_APP_ID and \
+         MICROSOFT_APP_PASSWORD"
+    )]
+    NotAllowedInDevelopment {
+        /// The origin (`scheme://host[:port]`).
+        origin: String,
+    },
+    /// A 2xx answer was larger than the configured limit; reading stopped there.
+    #[error("{method} to {url} answered more than {limit} bytes")]
+    ResponseTooLarge {
+        /// The HTTP method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The store of trusted hosts could not be read.
     #[error("the trusted hosts could not be read: {0}")]
@@ -71,7 +115,8 @@ pub enum ConnectorError {
         url: String,
         /// The HTTP status.
         status: u16,
-        /// The channel's error body, verbatim.
+        /// The start of the channel's error body (at most [`MAX_ERROR_TEXT_BYTES`], cut at a
+        /// char boundary).
         body: String,
         /// The `Retry-After` the service sent, as a duration from now.
         retry_after: Option<Duration>,
@@ -200,6 +245,7 @@ pub struct ConnectorClient {
     trusted: Arc<TrustedHosts>,
     service_urls: Arc<ServiceUrls>,
     in_flight: Arc<tokio::sync::Semaphore>,
+    max_response_bytes: usize,
 }
 
 impl ConnectorClient {
@@ -207,7 +253,20 @@ impl ConnectorClient {
     /// only. `client` should follow no redirects (`reqwest::redirect::Policy::none()`, as
     /// [`BotFramework`](crate::BotFramework)'s does), so that a 3xx is reported, not followed.
     pub fn new(client: reqwest::Client, credentials: Option<Arc<AppCredentials>>, trusted: Arc<TrustedHosts>) -> Self {
-        ConnectorClient::with_limit(client, credentials, trusted, DEFAULT_MAX_REQUESTS_IN_FLIGHT)
+        ConnectorClient::with_limit(
+            client,
+            credentials,
+            trusted,
+            DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            crate::config::DEFAULT_MAX_RESPONSE_BYTES,
+        )
+    }
+
+    /// The same client, reading answers of at most `bytes` bytes (see
+    /// [`BotFrameworkConfig::max_response_bytes`](crate::BotFrameworkConfig::max_response_bytes)).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// `{serviceUrl}/v3/{segments...}`, from the service URL parsed once for all calls.
@@ -215,15 +274,17 @@ impl ConnectorClient {
         endpoint_from(self.service_urls.base(service_url)?, service_url, segments)
     }
 
-    /// Like [`new`](Self::new), with at most `max_in_flight` requests in flight at once.
+    /// Like [`new`](Self::new), with at most `max_in_flight` requests in flight at once and
+    /// answers of at most `max_response_bytes`.
     pub(crate) fn with_limit(
         client: reqwest::Client,
         credentials: Option<Arc<AppCredentials>>,
         trusted: Arc<TrustedHosts>,
         max_in_flight: usize,
+        max_response_bytes: usize,
     ) -> Self {
         let in_flight = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
-        ConnectorClient { client, credentials, trusted, service_urls: Arc::default(), in_flight }
+        ConnectorClient { client, credentials, trusted, service_urls: Arc::default(), in_flight, max_response_bytes }
     }
 
     /// Replies to activity `reply_to_id`:
@@ -309,17 +370,23 @@ impl ConnectorClient {
         })
     }
 
-    /// Sends one request; with credentials, checks the host and adds the token, and on a 401
-    /// retries once with a new token. Returns the body of a 2xx answer.
+    /// Sends one request; with credentials, checks the origin and adds the token, and on a 401
+    /// retries once with a new token; without, calls only loopback and trusted origins. Returns
+    /// the body of a 2xx answer.
     async fn call(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<String, ConnectorError> {
+        let origin = origin_of_url(&url);
+        let loopback = is_loopback_url(&url);
         let Some(credentials) = &self.credentials else {
+            if !loopback && !self.is_trusted(&origin).await? {
+                return Err(ConnectorError::NotAllowedInDevelopment { origin });
+            }
             return self.send(&method, &url, body, None).await;
         };
-        let host = host_of_url(&url);
-        match self.trusted.is_trusted(&host).await {
-            Ok(true) => {}
-            Ok(false) => return Err(ConnectorError::UntrustedHost { host }),
-            Err(error) => return Err(ConnectorError::TrustStore(error.to_string())),
+        if url.scheme() != "https" && !loopback {
+            return Err(ConnectorError::InsecureServiceUrl { origin });
+        }
+        if !self.is_trusted(&origin).await? {
+            return Err(ConnectorError::UntrustedHost { host: origin });
         }
         let token = credentials.token().await?;
         match self.send(&method, &url, body.clone(), Some(&token)).await {
@@ -331,6 +398,10 @@ impl ConnectorClient {
             }
             other => other,
         }
+    }
+
+    async fn is_trusted(&self, origin: &str) -> Result<bool, ConnectorError> {
+        self.trusted.is_trusted(origin).await.map_err(|error| ConnectorError::TrustStore(error.to_string()))
     }
 
     async fn send(
@@ -363,15 +434,32 @@ impl ConnectorClient {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = response.text().await.map_err(unreachable)?;
         if status.is_success() {
-            Ok(text)
+            let read = read_capped(response, self.max_response_bytes).await.map_err(unreachable)?;
+            if read.truncated {
+                return Err(ConnectorError::ResponseTooLarge {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                    limit: self.max_response_bytes,
+                });
+            }
+            String::from_utf8(read.bytes).map_err(|_| ConnectorError::InvalidResponse {
+                method: method.to_string(),
+                url: url.to_string(),
+                reason: "the answer is not UTF-8".into(),
+            })
         } else {
+            // Only the start of an error body is kept: no more is read.
+            let read = read_capped(response, MAX_ERROR_TEXT_BYTES.min(self.max_response_bytes)).await;
+            let body = match read {
+                Ok(read) => error_text(&read.bytes, read.truncated),
+                Err(e) => format!("(the body could not be read: {})", error_chain(&e)),
+            };
             Err(ConnectorError::Status {
                 method: method.to_string(),
                 url: url.to_string(),
                 status: status.as_u16(),
-                body: text,
+                body,
                 retry_after: if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
                     retry_after
                 } else {
@@ -467,24 +555,33 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Reads a `Retry-After` value: delay seconds or an HTTP date (a date in the past means now).
+/// The longest `Retry-After` [`parse_retry_after`] gives: one day. A longer one is clamped to it
+/// (the delivery engine separately refuses to wait longer than its own limit).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads a `Retry-After` value: delay seconds or an HTTP date (a date in the past means now),
+/// at most [`MAX_RETRY_AFTER`]. Anything else (negative, fractional, not a date) is `None`.
 ///
 /// ```
-/// use botwright_botframework::connector::parse_retry_after;
+/// use botwright_botframework::connector::{MAX_RETRY_AFTER, parse_retry_after};
 /// use std::time::{Duration, SystemTime};
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
 /// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
 /// assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
 /// assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now), Some(Duration::from_secs(60)));
 /// assert_eq!(parse_retry_after("soon", now), None);
+/// assert_eq!(parse_retry_after("99999999999999999999", now), Some(MAX_RETRY_AFTER));
+/// assert_eq!(parse_retry_after("-5", now), None);
 /// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: a number of seconds, however long (too large for u64 is clamped too).
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]

@@ -3,10 +3,15 @@
 //! Each request goes through, in order: content type (`application/json`, else **415**), the
 //! `Authorization` header (**401** when authentication is on and it is missing or malformed),
 //! the body limit (**413**), the token (**403**, or **503** when signing keys cannot be had), the
-//! JSON (**400**: not JSON, not an object, no string `type`, fields of the wrong type), the
+//! JSON (**400**: not JSON, nested too deep, not an object, no string `type`, fields of the
+//! wrong type, ids longer than
+//! [`BotFrameworkConfig::max_id_bytes`](crate::BotFrameworkConfig::max_id_bytes)), the
 //! token's claims against the activity (**403**), then the [`ActivityHandler`]. The channel gets
 //! **202** once the handler returned (an accepted activity was handed over), the handler's
-//! status and body for `invoke` activities, and **500** when the handler failed or panicked.
+//! status and body for `invoke` activities, **503** with `Retry-After` (see
+//! [`BotFrameworkConfig::unavailable_retry_after`](crate::BotFrameworkConfig::unavailable_retry_after))
+//! when something the bot needs is down for now (its store: [`HandlerError::unavailable`](crate::HandlerError::unavailable)),
+//! and **500** when the handler failed otherwise or panicked.
 //! Every error is a JSON `{"error": {"code", "message"}}` that says what is wrong.
 //!
 //! After an authenticated activity, its service URL host becomes trusted with the bot's token
@@ -14,7 +19,7 @@
 
 use crate::auth::{AuthError, Authenticator, VerifiedToken, bearer_token};
 use crate::handler::{ActivityHandler, HandlerResponse};
-use crate::trust::{TrustedHosts, service_url_host};
+use crate::trust::{TrustedHosts, service_url_origin};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -36,6 +41,8 @@ pub(crate) struct EndpointState {
     pub(crate) authenticator: Option<Arc<Authenticator>>,
     pub(crate) trusted: Arc<TrustedHosts>,
     pub(crate) body_limit: usize,
+    pub(crate) unavailable_retry_after: std::time::Duration,
+    pub(crate) max_id_bytes: usize,
 }
 
 /// The router with `POST /api/messages`.
@@ -68,7 +75,7 @@ fn is_json(headers: &HeaderMap) -> Result<(), String> {
     if essence.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else {
-        Err(format!("the Content-Type is {text:?}; expected application/json"))
+        Err(format!("the Content-Type is {:?}; expected application/json", crate::limits::truncate_text(text, 100)))
     }
 }
 
@@ -115,7 +122,7 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
         _ => None,
     };
 
-    let activity = match parse_activity(&bytes) {
+    let activity = match parse_activity(&bytes).and_then(|activity| check_lengths(activity, state.max_id_bytes)) {
         Ok(activity) => activity,
         Err(message) => return error(StatusCode::BAD_REQUEST, "BadArgument", message),
     };
@@ -132,6 +139,17 @@ async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> R
     match handled {
         Ok(Ok(response)) if invoke => invoke_answer(response),
         Ok(Ok(_)) => StatusCode::ACCEPTED.into_response(),
+        Ok(Err(failure)) if failure.is_unavailable() => {
+            tracing::warn!(error = %failure, source = ?std::error::Error::source(&failure), "the bot cannot accept activities for now");
+            let seconds = state.unavailable_retry_after.as_secs();
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                format!("{failure}; retry after {seconds} seconds"),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         Ok(Err(failure)) if failure.is_invalid() => {
             tracing::debug!(error = %failure, "an unusable activity was refused");
             error(StatusCode::BAD_REQUEST, "BadArgument", failure.to_string())
@@ -236,6 +254,30 @@ fn explain(bytes: &[u8]) -> Result<Activity, String> {
     serde_json::from_value(value).map_err(|e| format!("the activity is malformed: {e}"))
 }
 
+/// Refuses an activity whose ids are longer than `max_id_bytes` or whose `serviceUrl` is longer
+/// than [`MAX_SERVICE_URL_LEN`](crate::trust::MAX_SERVICE_URL_LEN): they would become storage
+/// keys and travel in every reply.
+pub(crate) fn check_lengths(activity: Activity, max_id_bytes: usize) -> Result<Activity, String> {
+    let ids = [
+        ("id", activity.id.as_deref()),
+        ("replyToId", activity.reply_to_id.as_deref()),
+        ("channelId", activity.channel_id.as_deref()),
+        ("from.id", activity.from.as_ref().map(|a| a.id.as_str())),
+        ("recipient.id", activity.recipient.as_ref().map(|a| a.id.as_str())),
+        ("conversation.id", activity.conversation.as_ref().map(|c| c.id.as_str())),
+    ];
+    for (name, id) in ids {
+        if let Some(id) = id.filter(|id| id.len() > max_id_bytes) {
+            return Err(format!("the activity's `{name}` is {} bytes, more than {max_id_bytes}", id.len()));
+        }
+    }
+    let max_url = crate::trust::MAX_SERVICE_URL_LEN;
+    if let Some(url) = activity.service_url.as_deref().filter(|url| url.len() > max_url) {
+        return Err(format!("the activity's `serviceUrl` is {} bytes, more than {max_url}", url.len()));
+    }
+    Ok(activity)
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -249,10 +291,10 @@ fn json_kind(value: &Value) -> &'static str {
 
 async fn trust_service_url(trusted: &TrustedHosts, activity: &Activity) {
     let Some(service_url) = activity.service_url.as_deref() else { return };
-    match service_url_host(service_url) {
-        Ok(host) => {
-            if let Err(failure) = trusted.trust(&host).await {
-                tracing::error!(%host, error = %failure, "could not record a trusted service URL host");
+    match service_url_origin(service_url) {
+        Ok(origin) => {
+            if let Err(failure) = trusted.trust(&origin).await {
+                tracing::error!(%origin, error = %failure, "could not record a trusted service URL host");
             }
         }
         Err(reason) => tracing::warn!(%reason, "an authenticated activity has an unusable service URL"),
@@ -363,5 +405,74 @@ mod tests {
             assert_eq!(parse_activity(body).unwrap(), expected, "{}", String::from_utf8_lossy(body));
         }
         assert_eq!(parse_activity(br#"{"type":"message","type":"typing"}"#).unwrap().kind, ActivityType::Typing);
+    }
+
+    /// Any JSON value, a few levels deep, with keys that activities have (so that fields of the
+    /// wrong type come up often).
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            prop_oneof![Just("message".to_owned()), Just(String::new()), "\\PC{0,12}"].prop_map(Value::String),
+        ];
+        let key = prop_oneof![
+            Just("type".to_owned()),
+            Just("id".to_owned()),
+            Just("text".to_owned()),
+            Just("from".to_owned()),
+            Just("conversation".to_owned()),
+            Just("entities".to_owned()),
+            Just("value".to_owned()),
+            "[a-zA-Z]{1,8}",
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(key.clone(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// What the endpoint should make of a JSON value: an activity exactly when it is an object
+    /// with a non-empty string `type` whose fields have the right types.
+    fn is_activity(value: &Value) -> bool {
+        matches!(value.get("type"), Some(Value::String(kind)) if !kind.is_empty())
+            && serde_json::from_value::<Activity>(value.clone()).is_ok()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Ok(activity) = parse_activity(&bytes) {
+                proptest::prop_assert!(!matches!(&activity.kind, ActivityType::Other(kind) if kind.is_empty()));
+            }
+        }
+
+        /// The fast path (straight to an activity) and the explaining path agree: a body is an
+        /// activity exactly when it should be, however it is written.
+        #[test]
+        fn arbitrary_json_is_an_activity_exactly_when_it_should_be(value in json_value(), pretty in proptest::prelude::any::<bool>()) {
+            let bytes = if pretty { serde_json::to_vec_pretty(&value) } else { serde_json::to_vec(&value) }.unwrap();
+            let parsed = parse_activity(&bytes);
+            proptest::prop_assert_eq!(parsed.is_ok(), is_activity(&value), "{:?} for {}", parsed.err(), value);
+        }
+
+        /// An activity-shaped object with a type is accepted, whatever the order of its keys.
+        #[test]
+        fn activities_with_any_key_order_are_read(kind in "[a-zA-Z]{1,12}", text in "\\PC{0,20}", type_last in proptest::prelude::any::<bool>()) {
+            let body = if type_last {
+                json!({ "text": text, "conversation": { "id": "c" }, "type": kind }).to_string()
+            } else {
+                json!({ "type": kind, "text": text, "conversation": { "id": "c" } }).to_string()
+            };
+            let activity = parse_activity(body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(activity.text(), text.as_str());
+        }
     }
 }

@@ -47,12 +47,15 @@ impl HandlerResponse {
 }
 
 /// Why the handler did not accept an activity: the endpoint answers 500 so the channel may
-/// retry, or 400 with the message when the activity itself is unusable ([`HandlerError::invalid`]).
+/// retry, 503 with `Retry-After` when something the bot needs is down for now
+/// ([`HandlerError::unavailable`], e.g. its store), or 400 with the message when the activity
+/// itself is unusable ([`HandlerError::invalid`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct HandlerError {
     message: String,
     invalid: bool,
+    unavailable: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -60,13 +63,13 @@ pub struct HandlerError {
 impl HandlerError {
     /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        HandlerError { message: message.into(), invalid: false, source: None }
+        HandlerError { message: message.into(), invalid: false, unavailable: false, source: None }
     }
 
     /// The activity cannot be handled as it is (e.g. a message without a conversation): the
     /// endpoint answers 400 with this message, and a retry would not help.
     pub fn invalid(message: impl Into<String>) -> Self {
-        HandlerError { message: message.into(), invalid: true, source: None }
+        HandlerError { message: message.into(), invalid: true, unavailable: false, source: None }
     }
 
     /// Whether the activity itself was unusable.
@@ -74,12 +77,27 @@ impl HandlerError {
         self.invalid
     }
 
+    /// Something the bot needs (its store) is unavailable for now: the endpoint answers 503 with
+    /// `Retry-After` and this message (which should name the cause, not its internals), so the
+    /// channel retries later.
+    pub fn unavailable(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        HandlerError { message: message.into(), invalid: false, unavailable: true, source: Some(source.into()) }
+    }
+
+    /// Whether the failure is temporary: something the bot needs is unavailable.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+
     /// An error caused by `source`.
     pub fn with_source(
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        HandlerError { message: message.into(), invalid: false, source: Some(source.into()) }
+        HandlerError { message: message.into(), invalid: false, unavailable: false, source: Some(source.into()) }
     }
 }
 

@@ -9,7 +9,7 @@
 //!   (the bot), answering 202 once the handler accepted it ([`endpoint`] lists every status).
 //! - **Outbound**: [`BotFrameworkChannel`] implements [`botwright::channel::Channel`] over the
 //!   [`ConnectorClient`] (reply, send, update, delete, create conversation, members), with the
-//!   bot's own OAuth2 token ([`token`]) sent only to trusted service URL hosts ([`trust`]).
+//!   bot's own OAuth2 token ([`token`]) sent only to trusted service URL origins, over https ([`trust`]).
 //! - **Configuration**: [`BotFrameworkConfig::from_env`] reads `MICROSOFT_APP_ID`,
 //!   `MICROSOFT_APP_PASSWORD` and the `BOTWRIGHT_*` overrides. Without an app id, authentication
 //!   is off (development mode, with a warning at start).
@@ -63,6 +63,7 @@ pub mod connector;
 pub mod directline;
 pub mod endpoint;
 pub mod handler;
+pub mod limits;
 pub mod server;
 pub mod token;
 mod transport;

@@ -4,6 +4,11 @@
 //! until five minutes before it expires, and fetches a new one once for all concurrent callers
 //! (single flight): a fan-out of a thousand sends makes one token request, not a thousand. When
 //! the renewal fails, the current token is used until it actually expires.
+//!
+//! The token service's answers are read up to a cap, and what it says when it refuses is logged
+//! (cut to [`MAX_ERROR_TEXT_BYTES`](crate::limits::MAX_ERROR_TEXT_BYTES)) but never put in a
+//! [`TokenError`]: those errors may reach API answers (`/api/notify`), and the token service's
+//! words are no business of whoever called the bot.
 
 use serde::Deserialize;
 use std::sync::RwLock;
@@ -18,17 +23,25 @@ pub enum TokenError {
     /// The token endpoint could not be reached.
     #[error("the token endpoint could not be reached: {0}")]
     Unreachable(String),
-    /// The token endpoint refused (wrong app id or password, ...).
-    #[error("the token endpoint answered {status}: {body}")]
+    /// The token endpoint answered outside 2xx: with a 4xx it refused the bot's credentials
+    /// (wrong app id or password, ...), with 429 or 5xx it is unavailable. Its body is logged,
+    /// not kept here.
+    #[error("{}", refused_text(*status))]
     Refused {
         /// The HTTP status.
         status: u16,
-        /// The endpoint's error body.
-        body: String,
     },
     /// The token endpoint's answer was not a token.
     #[error("the token endpoint's answer is not a token: {0}")]
     InvalidResponse(String),
+}
+
+fn refused_text(status: u16) -> String {
+    if status == 429 || status >= 500 {
+        format!("the token service is unavailable (status {status})")
+    } else {
+        format!("the token service refused the bot's credentials (status {status})")
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,6 +68,7 @@ pub struct AppCredentials {
     scope: String,
     cached: RwLock<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
+    max_response_bytes: usize,
 }
 
 impl AppCredentials {
@@ -74,7 +88,15 @@ impl AppCredentials {
             scope: scope.into(),
             cached: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
+            max_response_bytes: crate::config::DEFAULT_MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// The same credentials, reading token answers of at most `bytes` bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::config::DEFAULT_MAX_RESPONSE_BYTES)).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// The app id.
@@ -145,12 +167,26 @@ impl AppCredentials {
             .await
             .map_err(|e| TokenError::Unreachable(format!("{}: {e}", self.token_url)))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| TokenError::Unreachable(e.to_string()))?;
+        let read = crate::limits::read_capped(response, self.max_response_bytes)
+            .await
+            .map_err(|e| TokenError::Unreachable(format!("{}: {e}", self.token_url)))?;
         if !status.is_success() {
-            return Err(TokenError::Refused { status: status.as_u16(), body });
+            let body = crate::limits::error_text(&read.bytes, read.truncated);
+            tracing::warn!(status = status.as_u16(), %body, "the token service did not give the bot a token");
+            return Err(TokenError::Refused { status: status.as_u16() });
         }
-        let parsed: TokenResponse =
-            serde_json::from_str(&body).map_err(|e| TokenError::InvalidResponse(e.to_string()))?;
+        if read.truncated {
+            return Err(TokenError::InvalidResponse(format!("larger than {} bytes", self.max_response_bytes)));
+        }
+        // serde's message may quote the answer (a token, perhaps): only where it went wrong.
+        let parsed: TokenResponse = serde_json::from_slice(&read.bytes).map_err(|e| {
+            TokenError::InvalidResponse(format!(
+                "not a token answer ({:?} at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })?;
         if parsed.access_token.is_empty() {
             return Err(TokenError::InvalidResponse("empty access_token".into()));
         }

@@ -56,12 +56,12 @@ async fn assert_refused(setup: &Setup, token: &str, status: u16, says: &str) {
 async fn a_valid_channel_token_is_accepted_and_its_host_trusted() {
     let setup = setup().await;
     let trusted = setup.bot.bf.trusted_hosts();
-    assert!(!trusted.is_trusted("smba.example").await.unwrap());
+    assert!(!trusted.is_trusted("https://smba.example").await.unwrap());
     let token = setup.key1.sign(&channel_claims(SERVICE_URL));
     let (status, _) = setup.bot.post(&message("hello", "msteams", SERVICE_URL), Some(&bearer(&token))).await;
     assert_eq!(status, 202);
     assert_eq!(setup.bot.recorder.texts(), vec!["hello"]);
-    assert!(trusted.is_trusted("smba.example").await.unwrap());
+    assert!(trusted.is_trusted("https://smba.example").await.unwrap());
     // The keys were fetched once and are reused.
     let (status, _) = setup.bot.post(&message("again", "webchat", SERVICE_URL), Some(&bearer(&token))).await;
     assert_eq!(status, 202);
@@ -189,8 +189,8 @@ async fn a_serviceurl_claim_mismatch_is_403() {
     let setup = setup().await;
     let token = setup.key1.sign(&channel_claims("https://attacker.example/"));
     assert_refused(&setup, &token, 403, "service URL").await;
-    assert!(!setup.bot.bf.trusted_hosts().is_trusted("smba.example").await.unwrap());
-    assert!(!setup.bot.bf.trusted_hosts().is_trusted("attacker.example").await.unwrap());
+    assert!(!setup.bot.bf.trusted_hosts().is_trusted("https://smba.example").await.unwrap());
+    assert!(!setup.bot.bf.trusted_hosts().is_trusted("https://attacker.example").await.unwrap());
 }
 
 #[tokio::test]
@@ -304,5 +304,5 @@ async fn without_an_app_id_authentication_is_off() {
     assert_eq!(status, 202);
     assert_eq!(bot.recorder.texts(), vec!["dev mode"]);
     // Nothing is trusted from unauthenticated requests.
-    assert!(!bot.bf.trusted_hosts().is_trusted("localhost:53000").await.unwrap());
+    assert!(!bot.bf.trusted_hosts().is_trusted("http://localhost:53000").await.unwrap());
 }

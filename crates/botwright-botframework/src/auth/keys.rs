@@ -62,6 +62,7 @@ pub(crate) struct KeySource {
     cache: RwLock<Cache>,
     refresh: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for KeySource {
@@ -71,8 +72,15 @@ impl std::fmt::Debug for KeySource {
 }
 
 impl KeySource {
-    pub(crate) fn new(client: reqwest::Client, metadata_url: String, cooldown: Duration, max_age: Duration) -> Self {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        metadata_url: String,
+        cooldown: Duration,
+        max_age: Duration,
+        max_response_bytes: usize,
+    ) -> Self {
         KeySource {
+            max_response_bytes,
             client,
             metadata_url,
             cooldown,
@@ -163,7 +171,12 @@ impl KeySource {
         if !status.is_success() {
             return Err(format!("GET {url} answered {status}"));
         }
-        let body = response.bytes().await.map_err(|e| format!("GET {url} failed: {e}"))?;
-        serde_json::from_slice(&body).map_err(|e| format!("GET {url} answered unreadable JSON: {e}"))
+        let body = crate::limits::read_capped(response, self.max_response_bytes)
+            .await
+            .map_err(|e| format!("GET {url} failed: {e}"))?;
+        if body.truncated {
+            return Err(format!("GET {url} answered more than {} bytes", self.max_response_bytes));
+        }
+        serde_json::from_slice(&body.bytes).map_err(|e| format!("GET {url} answered unreadable JSON: {e}"))
     }
 }

@@ -36,6 +36,10 @@ pub const EMULATOR_ISSUERS: [&str; 4] = [
     "https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0",
 ];
 
+/// The longest bearer token accepted, in bytes: Bot Framework tokens are about 1.5 KB; a longer
+/// one is refused (401) before anything is decoded.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
 const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512];
 
 /// Why a request is not authenticated.
@@ -55,7 +59,7 @@ pub enum AuthError {
     /// refresh cool-down).
     #[error("the token's signing key {kid:?} is unknown")]
     UnknownSigningKey {
-        /// The token's `kid`.
+        /// The token's `kid` (its first 128 bytes).
         kid: String,
     },
     /// The signing key is not endorsed for the activity's channel.
@@ -157,6 +161,12 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
     if token.is_empty() || token.contains(' ') {
         return Err(AuthError::MalformedAuthorization("expected one token after Bearer".into()));
     }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(AuthError::MalformedAuthorization(format!(
+            "the token is {} bytes, more than {MAX_TOKEN_LEN}",
+            token.len()
+        )));
+    }
     Ok(token)
 }
 
@@ -184,8 +194,15 @@ impl Authenticator {
     /// An authenticator for `config`'s app id, or `None` when none is set (authentication off).
     pub fn new(config: &BotFrameworkConfig, client: reqwest::Client) -> Option<Self> {
         let app_id = config.app_id.clone()?;
-        let source =
-            |url: &str| KeySource::new(client.clone(), url.to_owned(), config.key_refresh_cooldown, config.key_max_age);
+        let source = |url: &str| {
+            KeySource::new(
+                client.clone(),
+                url.to_owned(),
+                config.key_refresh_cooldown,
+                config.key_max_age,
+                config.max_response_bytes,
+            )
+        };
         Some(Authenticator {
             app_id,
             leeway: config.clock_skew.as_secs(),
@@ -229,7 +246,7 @@ impl Authenticator {
             .key(&kid)
             .await
             .map_err(AuthError::KeysUnavailable)?
-            .ok_or_else(|| AuthError::UnknownSigningKey { kid: kid.clone() })?;
+            .ok_or_else(|| AuthError::UnknownSigningKey { kid: crate::limits::truncate_text(&kid, 128) })?;
 
         let mut validation = Validation::new(header.alg);
         validation.algorithms = ALGORITHMS.to_vec();
