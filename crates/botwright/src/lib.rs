@@ -41,6 +41,7 @@ pub mod bot;
 pub mod channel;
 pub mod console;
 mod delivery;
+mod later;
 pub mod dialog;
 pub mod error;
 pub mod locale;

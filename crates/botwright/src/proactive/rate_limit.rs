@@ -85,7 +85,7 @@ impl KeyedLimiter {
         if !(rate.per_second.is_finite() && rate.per_second > 0.0) {
             return None;
         }
-        let interval = Duration::from_secs_f64(1.0 / rate.per_second);
+        let interval = Duration::try_from_secs_f64(1.0 / rate.per_second).unwrap_or(Duration::MAX);
         Some(KeyedLimiter {
             interval,
             tolerance: interval.saturating_mul(rate.burst.max(1) - 1),
@@ -105,7 +105,7 @@ impl KeyedLimiter {
         }
         let tat = map.get(key).copied().filter(|t| *t > now).unwrap_or(now);
         let allowed_at = tat.checked_sub(self.tolerance).unwrap_or(now).max(now);
-        let next = tat + self.interval;
+        let next = crate::later::tokio_after(tat, self.interval);
         match map.get_mut(key) {
             Some(slot) => *slot = next,
             None => {
