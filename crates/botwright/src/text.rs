@@ -144,9 +144,7 @@ impl Text {
                     format(text, args).into_owned()
                 }
             }
-            Text::Localized { id, args } => localizer
-                .format(locale, id, args)
-                .unwrap_or_else(|| id.clone()),
+            Text::Localized { id, args } => localizer.format(locale, id, args).unwrap_or_else(|| id.clone()),
             Text::OneOf(all) => match all.len() {
                 0 => String::new(),
                 1 => all[0].resolve(localizer, locale),

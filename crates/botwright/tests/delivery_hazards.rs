@@ -9,8 +9,8 @@ use botwright::activity::Activity;
 use botwright::channel::{Channel, Delivered, DeliveryError};
 use botwright::error::SendError;
 use botwright::storage::{
-    ConversationLock, DeadLetter, Document, Job, JobStore, MemoryStore, NewOutboxEntry, Outbox, OutboxEntry,
-    OutboxId, OutboxStatus, Precondition, Settlement, Storage, StorageError, Write,
+    ConversationLock, DeadLetter, Document, Job, JobStore, MemoryStore, NewOutboxEntry, Outbox, OutboxEntry, OutboxId,
+    OutboxStatus, Precondition, Settlement, Storage, StorageError, Write,
 };
 use botwright::{Address, Bot, Message};
 use common::{address, ms, quick};

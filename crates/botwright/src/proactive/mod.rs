@@ -299,7 +299,10 @@ impl Bot {
                 shared.stopped.send_replace(true);
                 return report;
             }
-            tokio::time::sleep(Duration::from_millis(10).min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await;
+            tokio::time::sleep(
+                Duration::from_millis(10).min(deadline.saturating_duration_since(tokio::time::Instant::now())),
+            )
+            .await;
         }
     }
 

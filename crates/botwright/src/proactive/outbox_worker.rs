@@ -19,8 +19,8 @@ use crate::channel::{Delivered, DeliveryError};
 use crate::delivery::{OutItem, Shared};
 use crate::error::SendError;
 use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError};
-use serde::{Deserialize, Serialize};
 use futures::FutureExt;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
@@ -517,7 +517,13 @@ impl Shared {
                 let wait = self.policy.backoff(attempts, error.retry_after());
                 tracing::debug!(conversation = %address.conversation.id, %error, ?wait, outbox_id = id, "retrying delivery");
                 self.due_in(wait);
-                (Settlement::RetryLater { not_before: crate::later::system_after(SystemTime::now(), wait), error: error.to_string() }, None)
+                (
+                    Settlement::RetryLater {
+                        not_before: crate::later::system_after(SystemTime::now(), wait),
+                        error: error.to_string(),
+                    },
+                    None,
+                )
             }
             Err(error @ DeliveryError::Stale { .. }) => {
                 self.stale(&address, &error).await;
@@ -550,7 +556,9 @@ impl Shared {
             Ok(Payload { address, activity, fan_out }) => {
                 self.finish(fan_out, Finished::Dead(reason.clone()), &reason, &address, &activity, attempts)
             }
-            Err(_) => (Settlement::Dead { reason: reason.clone() }, Some(Ending::new(Finished::Dead(reason), None, None))),
+            Err(_) => {
+                (Settlement::Dead { reason: reason.clone() }, Some(Ending::new(Finished::Dead(reason), None, None)))
+            }
         }
     }
 

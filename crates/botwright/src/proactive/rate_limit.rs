@@ -160,6 +160,18 @@ impl Limiters {
 mod tests {
     use super::*;
 
+    /// A configured rate so small that one message's interval does not fit in a `Duration`
+    /// (or an `Instant`) used to panic; it now means "one message, then practically never".
+    #[tokio::test(start_paused = true)]
+    async fn a_vanishingly_small_rate_does_not_panic() {
+        let limiter = KeyedLimiter::new(Some(Rate::new(1e-300, u32::MAX))).unwrap();
+        assert_eq!(limiter.reserve("c1"), Duration::ZERO);
+        assert!(limiter.reserve("c1") >= Duration::ZERO);
+        let limiter = KeyedLimiter::new(Some(Rate::new(1e-300, 1))).unwrap();
+        assert_eq!(limiter.reserve("c1"), Duration::ZERO);
+        assert!(limiter.reserve("c1") > Duration::from_secs(365 * 24 * 60 * 60));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_burst_goes_at_once_then_the_rate_holds() {
         let limiter = KeyedLimiter::new(Some(Rate::new(2.0, 3))).unwrap();
