@@ -9,6 +9,17 @@
 //! write per batch, not one per message; an entry counts as in flight until its outcome is
 //! written. Local waiters (`send`, fan-outs, deadlines) are told.
 //!
+//! Waiters hear an outcome only once the store recorded it. When the store refuses to record
+//! outcomes (it went away), they are kept and written again with backoff (50 ms doubling to
+//! 5 s) until it takes them; meanwhile the entries stay in flight and this instance claims
+//! nothing, so it never delivers them twice. Only an outage longer than the lease, during which
+//! another instance claims an entry over, may still make a message go twice.
+//!
+//! A panic in an attempt (a channel, send middleware) is caught: the entry is settled as a
+//! failed attempt (due again after the backoff; dead after the last attempt, the reason saying
+//! it panicked) and its slot is freed. A `Retry-After` beyond
+//! [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after) is not honoured.
+//!
 //! [`Outbox::settle`]: crate::storage::Outbox::settle
 //!
 //! [`ProactiveSettings::max_in_flight`]: crate::proactive::ProactiveSettings::max_in_flight
