@@ -93,6 +93,7 @@ async fn every_message_is_delivered_or_dead_lettered_in_order() {
             initial_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_millis(400),
             max_age: Duration::from_secs(60),
+            ..RetryPolicy::default()
         })
         .configure_proactive(|p| p.rate_limits = RateLimits::unlimited())
         .build();

@@ -25,9 +25,11 @@ use crate::proactive::ProactiveSettings;
 use crate::proactive::rate_limit::Limiters;
 use crate::state;
 use crate::storage::{Outbox, Storage};
+use futures::FutureExt;
 use rand::Rng;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -42,8 +44,13 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// The wait after the first failure; doubled after each further failure.
     pub initial_backoff: Duration,
-    /// The longest wait between attempts (a longer `Retry-After` is still honoured).
+    /// The longest wait between attempts of the engine's own backoff (a longer `Retry-After`
+    /// is still honoured, up to [`RetryPolicy::max_retry_after`]).
     pub max_backoff: Duration,
+    /// The longest `Retry-After` a channel may ask for (default 1 hour). The header comes from
+    /// the network: a longer one is not honoured, the attempt counts as failed and the message
+    /// backs off as if no `Retry-After` had been given.
+    pub max_retry_after: Duration,
     /// Give up once a message is this old (checked after a failed attempt).
     pub max_age: Duration,
 }
@@ -54,6 +61,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60 * 60),
             max_age: Duration::from_secs(10 * 60),
         }
     }
@@ -61,14 +69,17 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The wait before attempt `attempt + 1` after `attempt` failures (full jitter on the upper
-    /// half), at least the channel's `Retry-After`.
+    /// half), at least the channel's `Retry-After` when that is no longer than
+    /// [`RetryPolicy::max_retry_after`] (a longer one is ignored). Never more than
+    /// `max(max_backoff, max_retry_after)`.
     pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.max_backoff);
-        let jittered = capped / 2 + capped.mul_f64(rand::rng().random::<f64>() / 2.0);
+        let half = capped / 2;
+        let jittered = half.saturating_add((capped - half).mul_f64(rand::rng().random::<f64>().clamp(0.0, 1.0)));
         match retry_after {
-            Some(after) => jittered.max(after),
-            None => jittered,
+            Some(after) if after <= self.max_retry_after => jittered.max(after),
+            _ => jittered,
         }
     }
 }
@@ -200,6 +211,8 @@ pub(crate) struct Shared {
     pub(crate) stopped: watch::Sender<bool>,
     /// When this process next expects an outbox entry to be due (a retry it scheduled).
     pub(crate) next_due: Mutex<Option<tokio::time::Instant>>,
+    /// `true` while the outbox refuses to record outcomes: the worker claims nothing then.
+    pub(crate) settle_backlog: AtomicBool,
     /// Outcomes of attempts waiting to be recorded in the outbox, together.
     pub(crate) settlements: Mutex<crate::proactive::outbox_worker::Settlements>,
 }
@@ -246,6 +259,7 @@ impl Delivery {
                 stopping: watch::channel(false).0,
                 stopped: watch::channel(false).0,
                 next_due: Mutex::new(None),
+                settle_backlog: AtomicBool::new(false),
                 settlements: Mutex::new(Default::default()),
             }),
         }
@@ -358,7 +372,25 @@ impl Shared {
         while let Some(item) = self.next(&key) {
             match item {
                 OutItem::Pause(d) => tokio::time::sleep(d).await,
-                OutItem::Activity(outgoing) => self.deliver(*outgoing).await,
+                OutItem::Activity(mut outgoing) => {
+                    let reply = outgoing.reply.take();
+                    let withdrawal = outgoing.withdrawal.clone();
+                    // A panic in the attempt (a channel, send middleware) must not end this
+                    // worker: the waiter would never hear, and the conversation's later
+                    // messages would wait for ever.
+                    let result = match AssertUnwindSafe(self.deliver(*outgoing)).catch_unwind().await {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            let message = crate::proactive::outbox_worker::panic_message(panic.as_ref());
+                            tracing::error!(conversation = %key, panic = %message, "delivery attempt panicked");
+                            if let Some(w) = withdrawal {
+                                w.state.store(WITHDRAWN, Ordering::SeqCst);
+                            }
+                            Err(SendError::Panicked { message })
+                        }
+                    };
+                    finish(reply, result);
+                }
             }
             self.done();
         }
@@ -375,41 +407,35 @@ impl Shared {
     }
 
     /// Delivers one in-memory message, retrying in place.
-    async fn deliver(&self, mut out: Outgoing) {
+    async fn deliver(&self, mut out: Outgoing) -> Result<Delivered, SendError> {
         if out.withdrawal.as_ref().is_some_and(|w| w.state.load(Ordering::SeqCst) == WITHDRAWN) {
-            finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
-            return;
+            return Err(SendError::Withdrawn { last_error: None });
         }
         if !self.run_send_middleware(&mut out.activity).await {
-            finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
-            return;
+            return Err(SendError::Withdrawn { last_error: None });
         }
         let Some(channel) = self.channels.get(&out.address.channel_id).cloned() else {
             let error = SendError::NoChannel(out.address.channel_id.clone());
             tracing::warn!(channel = %out.address.channel_id, "no channel registered; message dropped as a dead letter");
             self.dead_letter(&out.address, &out.activity, &error.to_string(), 0);
-            finish(out.reply, Err(error));
-            return;
+            return Err(error);
         };
         let conversation_key = out.address.conversation_key();
         let mut attempts = 0u32;
         loop {
             self.limiters.acquire(&conversation_key, &out.address.service_url).await;
             if out.withdrawal.as_ref().is_some_and(|w| !w.begin_attempt()) {
-                finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
-                return;
+                return Err(SendError::Withdrawn { last_error: None });
             }
             attempts += 1;
             let result = channel.deliver(&out.address, &out.activity).await;
             if result.is_err() && out.withdrawal.as_ref().is_some_and(|w| !w.end_attempt()) {
-                finish(out.reply, Err(SendError::Withdrawn { last_error: None }));
-                return;
+                return Err(SendError::Withdrawn { last_error: None });
             }
             match result {
                 Ok(delivered) => {
                     self.delivered(&out.address, &out.activity, &delivered);
-                    finish(out.reply, Ok(delivered));
-                    return;
+                    return Ok(delivered);
                 }
                 Err(error) if error.is_retryable() => {
                     let age = out.enqueued_at.elapsed();
@@ -417,8 +443,7 @@ impl Shared {
                         let reason = format!("gave up after {attempts} attempt(s): {error}");
                         tracing::warn!(conversation = %out.address.conversation.id, %reason, "dead letter");
                         self.dead_letter(&out.address, &out.activity, &reason, attempts);
-                        finish(out.reply, Err(SendError::GaveUp { attempts, last: error }));
-                        return;
+                        return Err(SendError::GaveUp { attempts, last: error });
                     }
                     let wait = self.policy.backoff(attempts, error.retry_after());
                     tracing::debug!(conversation = %out.address.conversation.id, %error, ?wait, "retrying delivery");
@@ -438,14 +463,12 @@ impl Shared {
                 Err(error @ DeliveryError::Stale { .. }) => {
                     self.stale(&out.address, &error).await;
                     self.dead_letter(&out.address, &out.activity, &error.to_string(), attempts);
-                    finish(out.reply, Err(SendError::Stale(error)));
-                    return;
+                    return Err(SendError::Stale(error));
                 }
                 Err(error) => {
                     tracing::warn!(conversation = %out.address.conversation.id, %error, "message rejected by the channel");
                     self.dead_letter(&out.address, &out.activity, &error.to_string(), attempts);
-                    finish(out.reply, Err(SendError::Rejected(error)));
-                    return;
+                    return Err(SendError::Rejected(error));
                 }
             }
         }

@@ -75,6 +75,13 @@ pub enum SendError {
         /// Why it was given up.
         reason: String,
     },
+    /// A delivery attempt panicked (in the channel or a send middleware) and the message was
+    /// given up (in-memory delivery; the durable outbox retries and records a dead letter).
+    #[error("the delivery attempt panicked: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
     /// The call needs a durable outbox and the bot has none.
     #[error("this bot has no outbox")]
     NoOutbox,

@@ -43,6 +43,7 @@ pub mod console;
 mod delivery;
 pub mod dialog;
 pub mod error;
+mod later;
 pub mod locale;
 pub mod message;
 pub mod proactive;

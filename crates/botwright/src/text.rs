@@ -71,8 +71,8 @@ pub enum Text {
         #[serde(default)]
         args: Args,
     },
-    /// A message id, looked up in the recipient's locale (falling back to the id itself), then
-    /// formatted with the arguments.
+    /// A message id, looked up in the recipient's locale, then formatted with the arguments. An
+    /// unknown id is sent as it is: it is never used as a template (it may come from the network).
     Localized {
         /// The message id.
         id: String,
@@ -144,9 +144,7 @@ impl Text {
                     format(text, args).into_owned()
                 }
             }
-            Text::Localized { id, args } => localizer
-                .format(locale, id, args)
-                .unwrap_or_else(|| if args.is_empty() { id.clone() } else { format(id, args).into_owned() }),
+            Text::Localized { id, args } => localizer.format(locale, id, args).unwrap_or_else(|| id.clone()),
             Text::OneOf(all) => match all.len() {
                 0 => String::new(),
                 1 => all[0].resolve(localizer, locale),
@@ -246,7 +244,7 @@ fn placeholder(spec: &str, args: &Args, next: &mut usize) -> (usize, Option<Stri
     if bytes[0] == b'(' {
         if let Some(close) = spec.find(')') {
             let name = &spec[1..close];
-            if let Some(&conv) = bytes.get(close + 1) {
+            if let Some(&conv) = bytes.get(close + 1).filter(|b| b.is_ascii()) {
                 let value = args.get(name);
                 return match value {
                     Some(v) => (close + 2, convert(conv, v)),
@@ -259,7 +257,7 @@ fn placeholder(spec: &str, args: &Args, next: &mut usize) -> (usize, Option<Stri
     // Positional: %2$s
     let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits > 0 && bytes.get(digits) == Some(&b'$') {
-        if let Some(&conv) = bytes.get(digits + 1) {
+        if let Some(&conv) = bytes.get(digits + 1).filter(|b| b.is_ascii()) {
             let index: usize = spec[..digits].parse().unwrap_or(0);
             let value = index.checked_sub(1).and_then(|i| args.positional.get(i));
             return match value {

@@ -308,6 +308,7 @@ async fn a_message_too_old_to_retry_is_given_up() {
         initial_backoff: ms(10),
         max_backoff: ms(20),
         max_age: ms(200),
+        ..RetryPolicy::default()
     });
     let flow = TestFlow::new(builder);
     flow.channel().fail_next("conv1", (0..1000).map(|_| unavailable()));

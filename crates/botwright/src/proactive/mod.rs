@@ -289,7 +289,7 @@ impl Bot {
         shared.stopping.send_replace(true);
         shared.wake.notify_waiters();
         shared.scheduler_wake.notify_waiters();
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = crate::later::tokio_after(tokio::time::Instant::now(), timeout);
         loop {
             let report = ShutdownReport {
                 in_flight: shared.in_flight.load(Ordering::SeqCst),
@@ -299,7 +299,10 @@ impl Bot {
                 shared.stopped.send_replace(true);
                 return report;
             }
-            tokio::time::sleep(Duration::from_millis(10).min(deadline - tokio::time::Instant::now())).await;
+            tokio::time::sleep(
+                Duration::from_millis(10).min(deadline.saturating_duration_since(tokio::time::Instant::now())),
+            )
+            .await;
         }
     }
 

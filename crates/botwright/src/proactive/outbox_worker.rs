@@ -9,6 +9,17 @@
 //! write per batch, not one per message; an entry counts as in flight until its outcome is
 //! written. Local waiters (`send`, fan-outs, deadlines) are told.
 //!
+//! Waiters hear an outcome only once the store recorded it. When the store refuses to record
+//! outcomes (it went away), they are kept and written again with backoff (50 ms doubling to
+//! 5 s) until it takes them; meanwhile the entries stay in flight and this instance claims
+//! nothing, so it never delivers them twice. Only an outage longer than the lease, during which
+//! another instance claims an entry over, may still make a message go twice.
+//!
+//! A panic in an attempt (a channel, send middleware) is caught: the entry is settled as a
+//! failed attempt (due again after the backoff; dead after the last attempt, the reason saying
+//! it panicked) and its slot is freed. A `Retry-After` beyond
+//! [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after) is not honoured.
+//!
 //! [`Outbox::settle`]: crate::storage::Outbox::settle
 //!
 //! [`ProactiveSettings::max_in_flight`]: crate::proactive::ProactiveSettings::max_in_flight
@@ -19,8 +30,10 @@ use crate::channel::{Delivered, DeliveryError};
 use crate::delivery::{OutItem, Shared};
 use crate::error::SendError;
 use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError};
+use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
@@ -132,6 +145,12 @@ pub(crate) type FanOutSender = mpsc::UnboundedSender<(usize, Finished, Option<Ad
 
 /// How long the task that writes outcomes waits for more to join its write.
 const SETTLE_GATHER: Duration = Duration::from_millis(1);
+
+/// The first wait before writing outcomes again after the store refused them.
+const SETTLE_RETRY_FIRST: Duration = Duration::from_millis(50);
+
+/// The longest wait between writes of outcomes the store refused.
+const SETTLE_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// How many finished outcomes are remembered for waiters that come late.
 const RECENT: usize = 4096;
@@ -284,7 +303,7 @@ impl Shared {
         let mut entries = Vec::with_capacity(items.len());
         for item in items {
             match item {
-                OutItem::Pause(d) => not_before += *d,
+                OutItem::Pause(d) => not_before = crate::later::system_after(not_before, *d),
                 OutItem::Activity(out) => {
                     let payload =
                         Payload { address: out.address.clone(), activity: out.activity.clone(), fan_out: None };
@@ -359,6 +378,11 @@ impl Shared {
     /// Claims what is due, up to the free slots; returns how many were claimed.
     async fn claim_and_start(self: &Arc<Self>) -> Result<usize, StorageError> {
         let Some(outbox) = &self.outbox else { return Ok(0) };
+        if self.settle_backlog.load(Ordering::SeqCst) {
+            // Outcomes wait to be written: claiming now could hand this instance an entry it
+            // delivered already (its lease may have run out meanwhile).
+            return Ok(0);
+        }
         let max = self.settings.max_in_flight.max(1);
         let in_flight = self.in_flight.load(Ordering::SeqCst);
         let free = max.saturating_sub(in_flight);
@@ -374,7 +398,13 @@ impl Shared {
             let shared = self.clone();
             tokio::spawn(async move {
                 let id = entry.id;
-                let (settlement, ending) = shared.attempt(entry).await;
+                // A panic in the attempt (a channel, send middleware) must not kill the task
+                // before the entry is settled: its slot would never be freed and the entry
+                // would panic again after every lease.
+                let (settlement, ending) = match AssertUnwindSafe(shared.attempt(&entry)).catch_unwind().await {
+                    Ok(outcome) => outcome,
+                    Err(panic) => shared.panicked(&entry, &panic_message(panic.as_ref())),
+                };
                 shared.settle(id, settlement, ending).await;
             });
         }
@@ -406,16 +436,7 @@ impl Shared {
                 }
                 std::mem::take(&mut settlements.queue).into_iter().map(|(id, s, e)| ((id, s), e)).unzip()
             };
-            match outbox.settle(&self.settings.instance_id, &batch).await {
-                Ok(n) if n < batch.len() as u64 => tracing::warn!(
-                    settled = n,
-                    of = batch.len(),
-                    "some outbox entries were no longer claimed by this instance; their outcomes were not recorded"
-                ),
-                Ok(_) => {}
-                // The leases will expire and the messages go again: duplicates, never a loss.
-                Err(e) => tracing::warn!(error = %e, entries = batch.len(), "the outbox could not record outcomes"),
-            }
+            self.write_settlements(outbox.as_ref(), &batch).await;
             for ((id, settlement), ending) in batch.iter().zip(news) {
                 if let Some(Ending { finished, fan_out, address }) = ending {
                     self.listeners.finished(*id, fan_out, &finished, address);
@@ -429,9 +450,44 @@ impl Shared {
         }
     }
 
+    /// Writes a batch of outcomes, again and again until the store takes it (waiting
+    /// [`SETTLE_RETRY_FIRST`], doubling up to [`SETTLE_RETRY_MAX`]). Meanwhile the entries stay
+    /// in flight, their waiters hear nothing, and the worker claims nothing
+    /// ([`Shared::settle_backlog`]), so this instance never delivers them again: a store outage
+    /// costs no duplicate. Only an outage longer than the lease, during which another instance
+    /// claims an entry over, may still make it go twice (this instance's outcome is then not
+    /// recorded).
+    async fn write_settlements(&self, outbox: &dyn crate::storage::Outbox, batch: &[(OutboxId, Settlement)]) {
+        let mut wait = SETTLE_RETRY_FIRST;
+        loop {
+            match outbox.settle(&self.settings.instance_id, batch).await {
+                Ok(n) => {
+                    if n < batch.len() as u64 {
+                        tracing::warn!(
+                            settled = n,
+                            of = batch.len(),
+                            "some outbox entries were no longer claimed by this instance; their outcomes were not recorded"
+                        );
+                    }
+                    if self.settle_backlog.swap(false, Ordering::SeqCst) {
+                        tracing::info!(entries = batch.len(), "the outbox recorded the outcomes it had refused");
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.settle_backlog.store(true, Ordering::SeqCst);
+                    tracing::warn!(error = %e, entries = batch.len(), retry_in = ?wait,
+                        "the outbox could not record outcomes; keeping them and trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(SETTLE_RETRY_MAX);
+                }
+            }
+        }
+    }
+
     /// One attempt at one claimed entry; returns the outcome to record and, if it ended, what
     /// to tell its waiters.
-    async fn attempt(&self, entry: OutboxEntry) -> (Settlement, Option<Ending>) {
+    async fn attempt(&self, entry: &OutboxEntry) -> (Settlement, Option<Ending>) {
         let id = entry.id;
         let payload: Payload = match serde_json::from_str(&entry.payload) {
             Ok(p) => p,
@@ -472,7 +528,13 @@ impl Shared {
                 let wait = self.policy.backoff(attempts, error.retry_after());
                 tracing::debug!(conversation = %address.conversation.id, %error, ?wait, outbox_id = id, "retrying delivery");
                 self.due_in(wait);
-                (Settlement::RetryLater { not_before: SystemTime::now() + wait, error: error.to_string() }, None)
+                (
+                    Settlement::RetryLater {
+                        not_before: crate::later::system_after(SystemTime::now(), wait),
+                        error: error.to_string(),
+                    },
+                    None,
+                )
             }
             Err(error @ DeliveryError::Stale { .. }) => {
                 self.stale(&address, &error).await;
@@ -483,6 +545,30 @@ impl Shared {
                 tracing::warn!(conversation = %address.conversation.id, %error, "message rejected by the channel");
                 let reason = error.to_string();
                 self.finish(fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts)
+            }
+        }
+    }
+
+    /// The outcome of an attempt that panicked: a failed attempt, due again after the backoff,
+    /// or dead after the last attempt.
+    fn panicked(&self, entry: &OutboxEntry, message: &str) -> (Settlement, Option<Ending>) {
+        let attempts = entry.attempts.saturating_add(1);
+        let error = format!("the delivery attempt panicked: {message}");
+        tracing::error!(outbox_id = entry.id, %error, attempts, "delivery attempt panicked");
+        let age = SystemTime::now().duration_since(entry.created_at).unwrap_or_default();
+        if attempts < self.policy.max_attempts && age < self.policy.max_age {
+            let wait = self.policy.backoff(attempts, None);
+            self.due_in(wait);
+            let not_before = crate::later::system_after(SystemTime::now(), wait);
+            return (Settlement::RetryLater { not_before, error }, None);
+        }
+        let reason = format!("gave up after {attempts} attempt(s): {error}");
+        match serde_json::from_str::<Payload>(&entry.payload) {
+            Ok(Payload { address, activity, fan_out }) => {
+                self.finish(fan_out, Finished::Dead(reason.clone()), &reason, &address, &activity, attempts)
+            }
+            Err(_) => {
+                (Settlement::Dead { reason: reason.clone() }, Some(Ending::new(Finished::Dead(reason), None, None)))
             }
         }
     }
@@ -507,7 +593,7 @@ impl Shared {
 
     /// Remembers that an entry is due again in `wait`, so the worker looks then.
     fn due_in(&self, wait: Duration) {
-        let at = tokio::time::Instant::now() + wait;
+        let at = crate::later::tokio_after(tokio::time::Instant::now(), wait);
         let mut next = self.next_due.lock().unwrap_or_else(|p| p.into_inner());
         if next.is_none_or(|n| at < n) {
             *next = Some(at);
@@ -579,6 +665,15 @@ async fn run(weak: Weak<Shared>, wake: Arc<tokio::sync::Notify>, mut stopping: t
             _ = tokio::time::sleep(sleep) => {}
             _ = stopping.wait_for(|s| *s) => return,
         }
+    }
+}
+
+/// The text of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_owned(),
+        (_, Some(s)) => s.clone(),
+        _ => "(no message)".to_owned(),
     }
 }
 

@@ -85,7 +85,7 @@ impl KeyedLimiter {
         if !(rate.per_second.is_finite() && rate.per_second > 0.0) {
             return None;
         }
-        let interval = Duration::from_secs_f64(1.0 / rate.per_second);
+        let interval = Duration::try_from_secs_f64(1.0 / rate.per_second).unwrap_or(Duration::MAX);
         Some(KeyedLimiter {
             interval,
             tolerance: interval.saturating_mul(rate.burst.max(1) - 1),
@@ -105,7 +105,7 @@ impl KeyedLimiter {
         }
         let tat = map.get(key).copied().filter(|t| *t > now).unwrap_or(now);
         let allowed_at = tat.checked_sub(self.tolerance).unwrap_or(now).max(now);
-        let next = tat + self.interval;
+        let next = crate::later::tokio_after(tat, self.interval);
         match map.get_mut(key) {
             Some(slot) => *slot = next,
             None => {
@@ -159,6 +159,18 @@ impl Limiters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A configured rate so small that one message's interval does not fit in a `Duration`
+    /// (or an `Instant`) used to panic; it now means "one message, then practically never".
+    #[tokio::test(start_paused = true)]
+    async fn a_vanishingly_small_rate_does_not_panic() {
+        let limiter = KeyedLimiter::new(Some(Rate::new(1e-300, u32::MAX))).unwrap();
+        assert_eq!(limiter.reserve("c1"), Duration::ZERO);
+        assert!(limiter.reserve("c1") >= Duration::ZERO);
+        let limiter = KeyedLimiter::new(Some(Rate::new(1e-300, 1))).unwrap();
+        assert_eq!(limiter.reserve("c1"), Duration::ZERO);
+        assert!(limiter.reserve("c1") > Duration::from_secs(365 * 24 * 60 * 60));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_goes_at_once_then_the_rate_holds() {

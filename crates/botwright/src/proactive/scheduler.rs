@@ -49,7 +49,7 @@ pub enum When {
 impl When {
     /// Once, `delay` from now.
     pub fn after(delay: Duration) -> Self {
-        When::At(SystemTime::now() + delay)
+        When::At(crate::later::system_after(SystemTime::now(), delay))
     }
 
     /// Every time `expr` matches in `time_zone` (see [`When::Cron`]).
@@ -375,7 +375,7 @@ async fn fire(bot: &Bot, job: &Job) -> Option<SystemTime> {
     } else {
         None
     };
-    let retry = Some(now + bot.engine().settings.job_retry);
+    let retry = Some(crate::later::system_after(now, bot.engine().settings.job_retry));
     match stored.into_job() {
         ProactiveJob::Message(message) => {
             let address = message.get_address().cloned();

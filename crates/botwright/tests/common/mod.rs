@@ -21,6 +21,7 @@ pub(crate) fn quick(builder: BotBuilder) -> BotBuilder {
             initial_backoff: ms(10),
             max_backoff: ms(40),
             max_age: Duration::from_secs(60),
+            ..RetryPolicy::default()
         })
         .configure_proactive(|p| {
             p.poll_interval = ms(50);
