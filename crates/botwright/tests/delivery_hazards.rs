@@ -12,6 +12,7 @@ use botwright::storage::{
     ConversationLock, DeadLetter, Document, Job, JobStore, MemoryStore, NewOutboxEntry, Outbox, OutboxEntry, OutboxId,
     OutboxStatus, Precondition, Settlement, Storage, StorageError, Write,
 };
+use botwright::testing::TestFlow;
 use botwright::{Address, Bot, Message};
 use common::{address, ms, quick};
 use std::collections::HashMap;
@@ -269,4 +270,42 @@ async fn outcomes_the_store_refused_are_written_later_and_nothing_goes_twice() {
     for i in 1..=4 {
         assert_eq!(channel.delivered(&format!("m{i}")), 1, "m{i} was delivered once");
     }
+}
+
+/// Sends one message to each of three conversations while `settle` fails `failures` times,
+/// with the given lease; checks that each was sent once, its sender heard "delivered", and the
+/// store says so.
+async fn outage(failures: usize, lease: Duration) {
+    let store = Arc::new(FlakySettle { refuse: AtomicUsize::new(failures), ..Default::default() });
+    let flow = TestFlow::new(quick(Bot::builder()).store(store.clone()).configure_proactive(|p| p.lease = lease));
+    let bot = flow.bot().clone();
+    let sends = (1..=3).map(|conv| {
+        let bot = bot.clone();
+        async move { bot.send(Message::new().address(address(conv)).text(format!("to {conv}"))).await }
+    });
+    let receipts = tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(sends))
+        .await
+        .expect("the sends finished once the store answered again");
+    for receipt in receipts {
+        let id = receipt.expect("delivered").outbox_id.expect("through the outbox");
+        assert!(matches!(bot.outbox_status(id).await.unwrap(), Some(OutboxStatus::Delivered { .. })));
+    }
+    // Wait past a short lease: nothing goes again.
+    tokio::time::sleep(lease.min(ms(1000)) + ms(300)).await;
+    let attempts = flow.channel().attempts();
+    let mut texts: Vec<String> = attempts.iter().map(|a| a.text.clone()).collect();
+    texts.sort();
+    assert_eq!(texts, ["to 1", "to 2", "to 3"], "each message was sent once");
+    assert_eq!(store.refused.load(Ordering::SeqCst), failures, "the store was away during the deliveries");
+}
+
+#[tokio::test]
+async fn outcomes_are_written_once_the_store_answers_again() {
+    outage(4, Duration::from_secs(120)).await;
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_lease_sends_nothing_twice_from_this_instance() {
+    // 50 + 100 + 200 + 400 + 800 ms of retries, past a 300 ms lease.
+    outage(5, ms(300)).await;
 }
