@@ -8,7 +8,7 @@ use botwright::storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
     /// The connection string could not be parsed.
-    #[error("invalid PostgreSQL connection string: {0}")]
+    #[error("invalid PostgreSQL connection string: {}", describe(.0))]
     InvalidUrl(#[source] tokio_postgres::Error),
     /// The schema name is not one the store accepts.
     #[error(
@@ -28,7 +28,7 @@ pub enum PostgresError {
         supported: i32,
     },
     /// A schema migration failed; the schema is left at the previous version.
-    #[error("migrating schema {schema:?} to version {version} failed: {source}")]
+    #[error("migrating schema {schema:?} to version {version} failed: {}", describe(source))]
     Migration {
         /// The schema.
         schema: String,
@@ -39,15 +39,44 @@ pub enum PostgresError {
         source: tokio_postgres::Error,
     },
     /// A statement failed, or the connection was lost.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No connection could be had from the pool (the server is unreachable, or the pool is
     /// exhausted for too long).
-    #[error("no PostgreSQL connection: {0}")]
+    #[error("no PostgreSQL connection: {}", describe(.0))]
     Pool(#[from] deadpool_postgres::PoolError),
     /// The connection pool could not be built.
     #[error("building the PostgreSQL connection pool: {0}")]
     Build(#[from] deadpool_postgres::BuildError),
+}
+
+/// What went wrong, in the server's own words: tokio-postgres and deadpool show a server error as
+/// a bare "db error" and hide the cause of a lost connection in their sources. A server error
+/// reads `ERROR 3D000: database "x" does not exist (detail: ...; hint: ...)`; anything else is
+/// its chain of causes (`error connecting to server: Connection refused (os error 111)`).
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut causes = Vec::new();
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        if let Some(db) = cause.downcast_ref::<tokio_postgres::error::DbError>() {
+            let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+            let extras: Vec<String> = [("detail", db.detail()), ("hint", db.hint())]
+                .into_iter()
+                .filter_map(|(name, value)| value.map(|v| format!("{name}: {v}")))
+                .collect();
+            if !extras.is_empty() {
+                text.push_str(&format!(" ({})", extras.join("; ")));
+            }
+            return text;
+        }
+        let text = cause.to_string();
+        // A wrapper that only repeats its source ("db error") adds nothing.
+        if text != "db error" && !causes.iter().any(|c: &String| c.contains(&text)) {
+            causes.push(text);
+        }
+        next = cause.source();
+    }
+    causes.join(": ")
 }
 
 impl From<PostgresError> for StorageError {

@@ -134,3 +134,23 @@ async fn stores_in_different_schemas_are_separate() {
     assert_eq!(a.read("same/key").await.unwrap().unwrap().json, "\"a\"");
     assert_eq!(b.scan("same/").await.unwrap().len(), 1);
 }
+
+/// Errors say what PostgreSQL said (not tokio-postgres' bare "db error"), and what the network
+/// said when there is no server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_carry_the_servers_own_words() {
+    let fixture = Fixture::new().await;
+    let missing = fixture.url.replace("dbname=test", "dbname=botwright_no_such_database");
+    assert_ne!(missing, fixture.url, "the fixture's URL names the database: {}", fixture.url);
+    let config = PostgresConfig::from_url(&missing).unwrap().connect_timeout(Duration::from_secs(5));
+    let error = PostgresStore::connect_with(config).await.expect_err("no such database").to_string();
+    assert!(error.contains("3D000"), "{error}");
+    assert!(error.contains("\"botwright_no_such_database\" does not exist"), "{error}");
+    assert!(!error.contains("db error"), "{error}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = format!("host=127.0.0.1 port={port} user=postgres dbname=test");
+    let config = PostgresConfig::from_url(&closed).unwrap().connect_timeout(Duration::from_secs(5));
+    let error = PostgresStore::connect_with(config).await.expect_err("nothing listens").to_string();
+    assert!(error.to_lowercase().contains("connection refused"), "{error}");
+}
