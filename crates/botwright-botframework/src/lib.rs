@@ -38,7 +38,9 @@
 //!         .route("/health", axum::routing::get(|| async { "ok" }))
 //!         .merge(bf.router(Greeter));
 //!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3978").await?;
-//!     axum::serve(listener, app).await?;
+//!     // Timeouts for slow clients, a connection limit and the peer address of each request.
+//!     let limits = botwright_botframework::ServerLimits::default();
+//!     botwright_botframework::server::serve(listener, app, limits, std::future::pending()).await;
 //!     Ok(())
 //! }
 //! ```

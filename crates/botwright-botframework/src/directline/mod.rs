@@ -77,7 +77,8 @@
 //! | [`token_lifetime`](DirectLineConfig::token_lifetime) / [`max_session_age`](DirectLineConfig::max_session_age) | 30 minutes / 24 hours | 403 |
 //!
 //! The client address is the connection's peer, from the `axum::extract::ConnectInfo<SocketAddr>`
-//! request extension (serve the app with `into_make_service_with_connect_info::<SocketAddr>()`);
+//! request extension ([`crate::server::serve`] supplies it; with `axum::serve`, serve the app
+//! with `into_make_service_with_connect_info::<SocketAddr>()`);
 //! without it there is no per-address limit. [`DirectLine::held_bytes`] tells how much history
 //! is held. History entries are kept as JSON text, serialized once; reads and stream frames are
 //! assembled from them without parsing or copying the history.
@@ -107,7 +108,8 @@
 //!     .build();
 //! let app = axum::Router::new().merge(directline.router(bot));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
-//! axum::serve(listener, app).await?;
+//! let limits = botwright_botframework::ServerLimits::default();
+//! botwright_botframework::server::serve(listener, app, limits, std::future::pending()).await;
 //! # Ok(()) }
 //! ```
 
