@@ -16,14 +16,13 @@ use botwright::{Activity, Bot, async_trait};
 impl ActivityHandler for Bot {
     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
         match self.receive(activity).await {
-            Ok(outcome) => Ok(match outcome.invoke_response {
+            Ok(outcome) => Ok(match outcome.into_invoke_response() {
                 Some(invoke) => HandlerResponse::invoke(invoke.status, invoke.body),
                 None => HandlerResponse::accepted(),
             }),
             Err(TurnError::InvalidActivity(e)) => {
                 Err(HandlerError::invalid(format!("the activity is not usable: {e}")))
             }
-            Err(TurnError::Dropped) => Ok(HandlerResponse::accepted()),
             // Classified by the variants that exist: a backend failure is the store being down.
             Err(e @ TurnError::Storage(StorageError::Backend(_))) => {
                 Err(HandlerError::unavailable("the bot's store is unavailable", e))

@@ -7,7 +7,9 @@
 
 use crate::activity::Activity;
 use crate::address::Address;
+use crate::storage::Storage;
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the channel said when it accepted an activity.
@@ -19,6 +21,7 @@ pub struct Delivered {
 
 /// Why a channel did not accept an activity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeliveryError {
     /// The channel asked to slow down (HTTP 429).
     #[error("rate limited by the channel{}", retry_after.map(|d| format!(" (retry after {} ms)", d.as_millis())).unwrap_or_default())]
@@ -102,4 +105,38 @@ pub trait Channel: Send + Sync + std::fmt::Debug + 'static {
     /// Sends `activity` (already addressed: `from`, `recipient`, `conversation` filled from
     /// `address`) to the conversation of `address`, as a reply to `activity.reply_to_id` when set.
     async fn deliver(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError>;
+
+    /// Called once by [`BotBuilder::build`](crate::bot::BotBuilder::build) with the bot's store,
+    /// for a channel that keeps records of its own there (the Bot Framework channel's trusted
+    /// service URLs), so that the store is given once, to the bot. A channel that wraps another
+    /// passes the call on. The default does nothing.
+    fn attach(&self, storage: &Arc<dyn Storage>) {
+        let _ = storage;
+    }
+}
+
+/// What [`BotBuilder::channel`](crate::bot::BotBuilder::channel) and
+/// [`default_channel`](crate::bot::BotBuilder::default_channel) take: a channel by value, an
+/// `Arc` of one, or an `Arc<dyn Channel>`.
+pub trait IntoChannel {
+    /// The channel, shared.
+    fn into_channel(self) -> Arc<dyn Channel>;
+}
+
+impl<C: Channel> IntoChannel for C {
+    fn into_channel(self) -> Arc<dyn Channel> {
+        Arc::new(self)
+    }
+}
+
+impl<C: Channel> IntoChannel for Arc<C> {
+    fn into_channel(self) -> Arc<dyn Channel> {
+        self
+    }
+}
+
+impl IntoChannel for Arc<dyn Channel> {
+    fn into_channel(self) -> Arc<dyn Channel> {
+        self
+    }
 }

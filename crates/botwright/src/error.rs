@@ -9,6 +9,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a turn failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TurnError {
     /// The activity cannot be handled (e.g. a message without a conversation).
     #[error("invalid activity: {0}")]
@@ -25,9 +26,18 @@ pub enum TurnError {
         /// How many times the turn ran.
         attempts: u32,
     },
-    /// A receive middleware stopped the activity.
+    /// Never returned: a middleware that stops an activity gives
+    /// [`TurnOutcome::Dropped`](crate::TurnOutcome::Dropped).
+    #[deprecated(since = "0.2.0", note = "a dropped activity is `Ok(TurnOutcome::Dropped)`")]
     #[error("dropped by middleware")]
     Dropped,
+    /// The application kept a clone of the turn's [`Session`](crate::Session) past the turn (in
+    /// a spawned task, say): the turn's state could not be saved, and nothing was sent.
+    #[error("the session of conversation {conversation:?} was still in use at the end of its turn")]
+    SessionInUse {
+        /// The conversation.
+        conversation: String,
+    },
     /// The dialog named does not exist.
     #[error("no dialog with id {0:?}")]
     UnknownDialog(String),
@@ -35,6 +45,7 @@ pub enum TurnError {
 
 /// Why a proactive message was not delivered.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SendError {
     /// The address is not usable.
     #[error("invalid address: {0}")]

@@ -59,7 +59,7 @@ mod turn_lock;
 pub use activity::Activity;
 pub use address::Address;
 pub use async_trait::async_trait;
-pub use bot::{Bot, StackPolicy};
+pub use bot::{Bot, InvokeResponse, StackPolicy, TurnOutcome};
 pub use delivery::RetryPolicy;
 pub use dialog::{Dialog, Waterfall};
 pub use message::Message;

@@ -204,14 +204,14 @@ async fn invoke_without_handler_gets_501_and_with_one_its_answer() {
     invoke.kind = ActivityType::Invoke;
     invoke.name = Some("composeExtension/query".into());
     let outcome = flow.bot().receive(invoke.clone()).await.unwrap();
-    assert_eq!(outcome.invoke_response.unwrap().status, 501);
+    assert_eq!(outcome.into_invoke_response().unwrap().status, 501);
 
     let flow =
         TestFlow::new(echo().on_invoke(|s| async move {
             botwright::bot::InvokeResponse::ok(json!({"name": s.message().name.clone()}))
         }));
     let outcome = flow.bot().receive(invoke).await.unwrap();
-    let response = outcome.invoke_response.unwrap();
+    let response = outcome.into_invoke_response().unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(response.body, Some(json!({"name": "composeExtension/query"})));
 }

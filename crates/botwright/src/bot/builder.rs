@@ -1,7 +1,7 @@
 //! Building a bot: dialogs, actions, store, channels, settings.
 
 use super::{Bot, BotInner, Events, InvokeHandler, Middleware};
-use crate::channel::Channel;
+use crate::channel::IntoChannel;
 use crate::delivery::{Channels, Delivery, RetryPolicy};
 use crate::dialog::{Action, Dialog};
 use crate::locale::Localizer;
@@ -148,15 +148,15 @@ impl BotBuilder {
     }
 
     /// Delivers activities of `channel_id` (e.g. `console`) through `channel`.
-    pub fn channel(mut self, channel_id: impl Into<String>, channel: Arc<dyn Channel>) -> Self {
-        self.channels.by_id.insert(channel_id.into(), channel);
+    pub fn channel(mut self, channel_id: impl Into<String>, channel: impl IntoChannel) -> Self {
+        self.channels.by_id.insert(channel_id.into(), channel.into_channel());
         self
     }
 
     /// Delivers activities of every channel id without a channel of its own through `channel`
     /// (the Bot Framework connector serves all of them).
-    pub fn default_channel(mut self, channel: Arc<dyn Channel>) -> Self {
-        self.channels.default = Some(channel);
+    pub fn default_channel(mut self, channel: impl IntoChannel) -> Self {
+        self.channels.default = Some(channel.into_channel());
         self
     }
 
@@ -216,6 +216,9 @@ impl BotBuilder {
                 memory
             }
         };
+        for channel in self.channels.by_id.values().chain(self.channels.default.as_ref()) {
+            channel.attach(&storage);
+        }
         let events = Events::new(1024);
         let delivery = Delivery::new(
             self.channels,

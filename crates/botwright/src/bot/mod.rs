@@ -48,6 +48,7 @@ use tokio::sync::broadcast;
 
 /// The answer to an `invoke` activity, returned in the HTTP response.
 #[derive(Debug, Clone, PartialEq)]
+#[must_use]
 pub struct InvokeResponse {
     /// The HTTP status.
     pub status: u16,
@@ -60,13 +61,43 @@ impl InvokeResponse {
     pub fn ok(body: Value) -> Self {
         InvokeResponse { status: 200, body: Some(body) }
     }
+
+    /// An answer with this status and body.
+    pub fn new(status: u16, body: Option<Value>) -> Self {
+        InvokeResponse { status, body }
+    }
 }
 
 /// What a turn produced for the caller of [`Bot::receive`].
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TurnOutcome {
-    /// For an `invoke`: the answer.
-    pub invoke_response: Option<InvokeResponse>,
+#[non_exhaustive]
+pub enum TurnOutcome {
+    /// The activity was handled: a message's turn saved its state and queued its replies;
+    /// another activity was announced to the observers.
+    #[default]
+    Completed,
+    /// An `invoke` ran; the answer goes back in the HTTP response.
+    Invoked(InvokeResponse),
+    /// A middleware stopped the activity before its turn: nothing ran, nothing was saved.
+    Dropped,
+}
+
+impl TurnOutcome {
+    /// The answer of an `invoke`.
+    pub fn invoke_response(&self) -> Option<&InvokeResponse> {
+        match self {
+            TurnOutcome::Invoked(response) => Some(response),
+            _ => None,
+        }
+    }
+
+    /// The answer of an `invoke`, owned.
+    pub fn into_invoke_response(self) -> Option<InvokeResponse> {
+        match self {
+            TurnOutcome::Invoked(response) => Some(response),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) type InvokeHandler = Arc<dyn Fn(Session) -> BoxFuture<'static, InvokeResponse> + Send + Sync>;
@@ -227,7 +258,7 @@ impl Bot {
     pub async fn receive(&self, mut activity: Activity) -> Result<TurnOutcome, TurnError> {
         for m in &self.inner.middleware {
             if !m.receive(&mut activity).await {
-                return Err(TurnError::Dropped);
+                return Ok(TurnOutcome::Dropped);
             }
         }
         match activity.kind {
@@ -246,32 +277,30 @@ impl Bot {
                     })
                 };
                 self.run_turn(activity, address, false, &body).await?;
-                Ok(TurnOutcome::default())
+                Ok(TurnOutcome::Completed)
             }
             ActivityType::Invoke => {
                 let Some(handler) = self.inner.invoke.clone() else {
-                    return Ok(TurnOutcome {
-                        invoke_response: Some(InvokeResponse {
-                            status: 501,
-                            body: Some(
-                                serde_json::json!({"error": {"code": "NotImplemented", "message": "this bot does not handle invoke activities"}}),
-                            ),
-                        }),
-                    });
+                    return Ok(TurnOutcome::Invoked(InvokeResponse {
+                        status: 501,
+                        body: Some(
+                            serde_json::json!({"error": {"code": "NotImplemented", "message": "this bot does not handle invoke activities"}}),
+                        ),
+                    }));
                 };
                 let address = Address::from_activity(&activity)?;
                 let body = move |session: Session| handler(session);
                 let response = self.run_turn(Arc::new(activity), address, false, &body).await?;
-                Ok(TurnOutcome { invoke_response: Some(response) })
+                Ok(TurnOutcome::Invoked(response))
             }
             ActivityType::ConversationUpdate => {
                 self.emit(|| BotEvent::ConversationUpdate(Arc::new(activity)));
-                Ok(TurnOutcome::default())
+                Ok(TurnOutcome::Completed)
             }
             _ => {
                 tracing::debug!(kind = %activity.kind, "activity without a handler; emitted as an event");
                 self.emit(|| BotEvent::Activity(Arc::new(activity)));
-                Ok(TurnOutcome::default())
+                Ok(TurnOutcome::Completed)
             }
         }
     }
@@ -308,11 +337,7 @@ impl Bot {
             let mut docs = match session.into_docs() {
                 Some(docs) => docs,
                 // The application kept a clone of the session (e.g. in a spawned task).
-                None => {
-                    return Err(TurnError::Storage(StorageError::backend(
-                        "session still in use at the end of the turn",
-                    )));
-                }
+                None => return Err(TurnError::SessionInUse { conversation }),
             };
             if !inner.settings.persist_user_data {
                 docs.user.value.data.clear();
