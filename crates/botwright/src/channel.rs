@@ -63,6 +63,11 @@ pub enum DeliveryError {
     /// host is not trusted).
     #[error("invalid address: {0}")]
     InvalidAddress(String),
+    /// A send middleware withheld the activity
+    /// ([`Middleware::on_send`](crate::middleware::Middleware::on_send)): the message is
+    /// withdrawn, not a dead letter.
+    #[error("withheld: {0}")]
+    Withheld(String),
 }
 
 impl DeliveryError {

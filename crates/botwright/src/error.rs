@@ -2,6 +2,7 @@
 
 use crate::address::AddressError;
 use crate::channel::DeliveryError;
+use crate::dead_letter::DeadLetterReason;
 use crate::storage::StorageError;
 
 /// Any error an application's dialog code returns; `?` converts most errors into it.
@@ -84,7 +85,7 @@ pub enum SendError {
     #[error("dead letter: {reason}")]
     Dead {
         /// Why it was given up.
-        reason: String,
+        reason: DeadLetterReason,
     },
     /// A delivery attempt panicked (in the channel or a send middleware) and the message was
     /// given up (in-memory delivery; the durable outbox retries and records a dead letter).

@@ -35,34 +35,49 @@
 //! # });
 //! ```
 
+// The modules in layers: each depends only on the layers above it in this list (and on modules of
+// its own layer). `tests/layers.rs` checks it; docs/architecture.md draws it.
+//
+// 1. The model: plain data and the traits of the outside world.
 pub mod activity;
 pub mod address;
-pub mod bot;
 pub mod channel;
-pub mod console;
-mod delivery;
-pub mod dialog;
+pub mod dead_letter;
 pub mod error;
 mod later;
 pub mod locale;
 pub mod message;
-pub mod proactive;
-pub mod prompt;
+pub mod outcome;
 pub mod recognize;
-pub mod session;
-mod state;
 pub mod storage;
-pub mod testing;
 pub mod text;
 mod turn_lock;
+// 2. Events and middleware.
+pub mod event;
+pub mod middleware;
+// 3. The dialog stack as data, and the documents of a turn.
+pub mod stack;
+mod state;
+// 4. Delivery: retries, rate limits, the in-memory queues, the outbox worker.
+pub mod delivery;
+// 5. Turns: the bot, sessions, dialogs, prompts, and the channels that drive turns.
+pub mod bot;
+pub mod console;
+pub mod dialog;
+pub mod prompt;
+pub mod session;
+pub mod testing;
+// 6. Proactive messaging on top: send, fan-out, scheduler.
+pub mod proactive;
 
 pub use activity::Activity;
 pub use address::Address;
 pub use async_trait::async_trait;
-pub use bot::{Bot, InvokeResponse, StackPolicy, TurnOutcome};
+pub use bot::{Bot, StackPolicy};
 pub use delivery::RetryPolicy;
 pub use dialog::{Dialog, Waterfall};
 pub use message::Message;
+pub use outcome::{InvokeResponse, Receipt, TurnOutcome};
 pub use prompt::Prompt;
 pub use session::Session;
 pub use state::Staleness;

@@ -2,12 +2,13 @@
 
 use crate::activity::{Activity, ActivityType};
 use crate::address::Address;
-use crate::bot::{Bot, BotEvent};
+use crate::bot::Bot;
 use crate::delivery::OutItem;
-use crate::dialog::{DialogResult, Frame, Op, Resumed};
 use crate::error::BoxError;
+use crate::event::BotEvent;
 use crate::locale::Localizer;
 use crate::message::Message;
+use crate::stack::{DialogResult, Frame, Op, Resumed};
 use crate::state::TurnDocs;
 use crate::storage::StorageError;
 use crate::text::{Args, Text};

@@ -14,7 +14,7 @@
 
 use crate::activity::{ChannelAccount, ConversationAccount};
 use crate::address::Address;
-use crate::dialog::Frame;
+use crate::stack::Frame;
 use crate::storage::{Document, Precondition, Storage, StorageError, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

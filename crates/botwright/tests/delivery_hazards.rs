@@ -97,7 +97,7 @@ async fn a_panicking_channel_settles_its_outbox_entry_and_frees_the_slot() {
     let bot = outbox_bot(channel.clone());
     let error = send(&bot, 1, "boom").await.unwrap_err();
     match &error {
-        SendError::Dead { reason } => assert!(reason.contains("panicked"), "{reason}"),
+        SendError::Dead { reason } => assert!(reason.to_string().contains("panicked"), "{reason}"),
         other => panic!("expected a dead letter, got {other:?}"),
     }
     assert_eq!(channel.attempts("boom"), 5, "every attempt of the policy was made");

@@ -5,6 +5,7 @@ mod common;
 
 use botwright::bot::{BotBuilder, BotEvent};
 use botwright::channel::DeliveryError;
+use botwright::dead_letter::DeadLetterReason;
 use botwright::error::SendError;
 use botwright::proactive::{ProactiveSettings, Rate, RateLimits, STABLE_ID_PREFIX};
 use botwright::storage::{MemoryStore, Outbox, OutboxStatus};
@@ -103,7 +104,11 @@ async fn giving_up_leaves_a_dead_letter_and_an_event() {
     };
     assert_eq!(event.1, 5);
     assert_eq!(event.2, "never");
-    assert!(event.0.contains("503"), "{}", event.0);
+    assert!(
+        matches!(&event.0, DeadLetterReason::GaveUp { attempts: 5, last_error } if last_error.contains("503")),
+        "{}",
+        event.0
+    );
     let outbox = bot.outbox().unwrap();
     let dead = outbox.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);

@@ -1,10 +1,12 @@
 //! Building a bot: dialogs, actions, store, channels, settings.
 
-use super::{Bot, BotInner, Events, InvokeHandler, Middleware};
+use super::{Bot, BotInner, InvokeHandler};
 use crate::channel::IntoChannel;
-use crate::delivery::{Channels, Delivery, RetryPolicy};
+use crate::delivery::{Channels, Delivery, Parts, ProactiveSettings, RetryPolicy, Worker};
 use crate::dialog::{Action, Dialog};
+use crate::event::Events;
 use crate::locale::Localizer;
+use crate::middleware::Middleware;
 use crate::storage::{JobStore, MemoryStore, Outbox, Storage};
 use crate::text::Text;
 use crate::turn_lock::TurnLocks;
@@ -74,7 +76,7 @@ pub struct BotBuilder {
     middleware: Vec<Arc<dyn Middleware>>,
     retry: RetryPolicy,
     invoke: Option<InvokeHandler>,
-    proactive: crate::proactive::ProactiveSettings,
+    proactive: ProactiveSettings,
 }
 
 impl fmt::Debug for BotBuilder {
@@ -173,14 +175,14 @@ impl BotBuilder {
     }
 
     /// How the proactive engine works: concurrency, rate limits, leases (see
-    /// [`ProactiveSettings`](crate::proactive::ProactiveSettings)).
-    pub fn proactive(mut self, settings: crate::proactive::ProactiveSettings) -> Self {
+    /// [`ProactiveSettings`](ProactiveSettings)).
+    pub fn proactive(mut self, settings: ProactiveSettings) -> Self {
         self.proactive = settings;
         self
     }
 
     /// Changes the proactive engine's settings.
-    pub fn configure_proactive(mut self, f: impl FnOnce(&mut crate::proactive::ProactiveSettings)) -> Self {
+    pub fn configure_proactive(mut self, f: impl FnOnce(&mut ProactiveSettings)) -> Self {
         f(&mut self.proactive);
         self
     }
@@ -190,7 +192,7 @@ impl BotBuilder {
     pub fn on_invoke<F, Fut>(mut self, handler: F) -> Self
     where
         F: Fn(crate::Session) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = super::InvokeResponse> + Send + 'static,
+        Fut: std::future::Future<Output = crate::InvokeResponse> + Send + 'static,
     {
         self.invoke = Some(Arc::new(move |s| Box::pin(handler(s))));
         self
@@ -220,15 +222,15 @@ impl BotBuilder {
             channel.attach(&storage);
         }
         let events = Events::new(1024);
-        let delivery = Delivery::new(
-            self.channels,
-            self.retry,
-            events.clone(),
-            storage.clone(),
-            self.outbox.clone(),
-            self.middleware.clone(),
-            self.proactive,
-        );
+        let delivery = Delivery::new(Parts {
+            channels: self.channels,
+            policy: self.retry,
+            events: events.clone(),
+            storage: storage.clone(),
+            outbox: self.outbox.clone(),
+            middleware: self.middleware.clone(),
+            settings: self.proactive,
+        });
         Bot {
             inner: Arc::new(BotInner {
                 dialogs: self.dialogs,
@@ -242,6 +244,7 @@ impl BotBuilder {
                 events,
                 locks: TurnLocks::new(),
                 delivery,
+                scheduler: Worker::default(),
                 invoke: self.invoke,
             }),
         }

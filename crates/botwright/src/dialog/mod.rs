@@ -16,75 +16,21 @@
 
 mod action;
 mod intent;
+mod ops;
 mod router;
-mod stack;
 mod waterfall;
 
+pub use crate::stack::{DialogResult, Resumed};
 pub use action::{Action, ActionKind, Matcher};
 pub use intent::{Intent, IntentDialog, IntentRecognizer, RegexRecognizer};
+pub(crate) use ops::{INTERRUPTION, Interruption, run_ops};
 pub(crate) use router::route_message;
-pub(crate) use stack::{Frame, INTERRUPTION, Interruption, Op, run_ops};
 pub use waterfall::Waterfall;
 
 use crate::error::BoxError;
 use crate::session::Session;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// How a child dialog ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Resumed {
-    /// It completed (a prompt got a valid answer).
-    #[default]
-    Completed,
-    /// It gave up (a prompt ran out of retries).
-    NotCompleted,
-    /// It was canceled (a cancel action, `Session::cancel_dialog`).
-    Canceled,
-    /// An interruption ended: the dialog should ask its question again (prompts re-ask,
-    /// waterfalls stay silent).
-    Reprompt,
-}
-
-/// The result a dialog ends with, passed to its parent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DialogResult {
-    /// How it ended.
-    pub resumed: Resumed,
-    /// Its answer (a prompt's recognized value, a waterfall's last result).
-    pub response: Option<Value>,
-    /// The id of the dialog that ended.
-    pub child_id: Option<String>,
-}
-
-impl DialogResult {
-    /// A completed result with this response.
-    pub fn completed(response: impl Into<Value>) -> Self {
-        DialogResult { resumed: Resumed::Completed, response: Some(response.into()), child_id: None }
-    }
-
-    /// The response as a string.
-    pub fn text(&self) -> Option<&str> {
-        self.response.as_ref()?.as_str()
-    }
-
-    /// The response as a number.
-    pub fn number(&self) -> Option<f64> {
-        self.response.as_ref()?.as_f64()
-    }
-
-    /// The response as a boolean (a confirm prompt's answer).
-    pub fn confirmed(&self) -> Option<bool> {
-        self.response.as_ref()?.as_bool()
-    }
-
-    /// The response deserialized into `T` (e.g. [`crate::prompt::FoundChoice`]).
-    pub fn response_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_value(self.response.clone()?).ok()
-    }
-}
 
 /// A unit of conversation on the dialog stack.
 ///

@@ -1,8 +1,9 @@
 //! Routing: which dialog or action gets the user's message.
 
-use super::stack::{Call, Op, call, invalid_stack};
+use super::ops::{Call, call, invalid_stack};
 use super::{Action, ActionKind};
 use crate::session::Session;
+use crate::stack::Op;
 
 /// Where a message goes.
 enum Route<'a> {

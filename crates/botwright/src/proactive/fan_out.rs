@@ -13,32 +13,20 @@
 //! [`ProactiveSettings::max_in_flight`]: super::ProactiveSettings::max_in_flight
 //! [`ProactiveSettings::fan_out_concurrency`]: super::ProactiveSettings::fan_out_concurrency
 
-use super::outbox_worker::{Finished, Payload, STALE_REASON, encode};
 use crate::address::Address;
-use crate::bot::{Bot, Receipt, StackPolicy};
-use crate::delivery::Shared;
+use crate::bot::{Bot, StackPolicy};
+use crate::dead_letter::DeadLetterReason;
+use crate::delivery::{Delivery, FanOutRegistration, Finished};
 use crate::error::{SendError, TurnError};
 use crate::message::Message;
+use crate::outcome::Receipt;
 use crate::storage::{NewOutboxEntry, OutboxId};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::SystemTime;
-use tokio::sync::mpsc;
-
-tokio::task_local! {
-    /// The outbox ids of the messages a proactive turn wrote, for the fan-out that runs it.
-    static TURN_IDS: RefCell<Vec<OutboxId>>;
-}
-
-/// Remembers the outbox ids of a proactive turn's messages, when a fan-out listens.
-pub(crate) fn record_turn_ids(ids: &[OutboxId]) {
-    let _ = TURN_IDS.try_with(|cell| cell.borrow_mut().extend_from_slice(ids));
-}
 
 /// Why one address of a fan-out was not reached.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +44,7 @@ impl FanOutError {
     pub fn is_stale(&self) -> bool {
         match self {
             FanOutError::Send(SendError::Stale(_)) => true,
-            FanOutError::Send(SendError::Dead { reason }) => reason.starts_with(STALE_REASON),
+            FanOutError::Send(SendError::Dead { reason }) => reason.is_stale(),
             _ => false,
         }
     }
@@ -182,15 +170,16 @@ impl Bot {
         I: IntoIterator<Item = Message>,
         I::IntoIter: Send + 'static,
     {
-        let shared = self.engine().clone();
-        shared.check_running()?;
-        if shared.outbox.is_none() {
+        let delivery = self.inner.delivery.clone();
+        if delivery.lifecycle().is_stopping() {
+            return Err(SendError::ShuttingDown);
+        }
+        if delivery.require_outbox().is_err() {
             return Ok(self.send_all_from_memory(messages.into_iter()));
         }
-        let (tx, rx) = mpsc::unbounded_channel();
-        let token = shared.listeners.add_fan_out(tx);
-        let guard = FanOutGuard { shared: shared.clone(), token };
-        let batch = shared.settings.enqueue_batch.max(1);
+        let registration = delivery.register_fan_out();
+        let token = registration.token;
+        let batch = delivery.settings().enqueue_batch.max(1);
         let mut ids: Vec<Option<OutboxId>> = Vec::new();
         let mut ready: VecDeque<FanOutItem> = VecDeque::new();
         let mut entries = Vec::with_capacity(batch);
@@ -202,25 +191,19 @@ impl Bot {
             let address = message.get_address().cloned();
             match self.prepare_proactive(message).await {
                 Ok((address, activity)) => {
-                    let conversation_key = address.conversation_key();
-                    let payload = Payload { address, activity, fan_out: Some((token, index)) };
-                    entries.push(NewOutboxEntry {
-                        conversation_key,
-                        payload: encode(&payload)?,
-                        not_before: SystemTime::now(),
-                    });
+                    entries.push(delivery.fan_out_entry(address, activity, token, index)?);
                     pending_indexes.push(index);
                 }
                 Err(error) => ready.push_back(FanOutItem { index, address, result: Err(error.into()) }),
             }
             if entries.len() >= batch {
-                flush_batch(&shared, &mut entries, &mut pending_indexes, &mut ids).await?;
+                flush_batch(&delivery, &mut entries, &mut pending_indexes, &mut ids).await?;
             }
         }
-        flush_batch(&shared, &mut entries, &mut pending_indexes, &mut ids).await?;
+        flush_batch(&delivery, &mut entries, &mut pending_indexes, &mut ids).await?;
         let outstanding = ids.iter().filter(|i| i.is_some()).count();
         let len = ids.len();
-        let state = Outcomes { guard, rx, ids, done: vec![false; len], outstanding, ready, cursor: 0 };
+        let state = Outcomes { delivery, registration, ids, done: vec![false; len], outstanding, ready, cursor: 0 };
         Ok(FanOut { len, stream: stream::unfold(state, Outcomes::next).boxed() })
     }
 
@@ -240,7 +223,7 @@ impl Bot {
     {
         let (len, _) = messages.size_hint();
         let bot = self.clone();
-        let concurrency = self.engine().settings.max_in_flight.max(1);
+        let concurrency = self.inner.delivery.settings().max_in_flight.max(1);
         let stream = stream::iter(messages.enumerate())
             .map(move |(index, message)| {
                 let bot = bot.clone();
@@ -288,7 +271,7 @@ impl Bot {
         let (len, _) = addresses.size_hint();
         let bot = self.clone();
         let dialog_id: Arc<str> = Arc::from(dialog_id);
-        let concurrency = self.engine().settings.fan_out_concurrency.max(1);
+        let concurrency = self.inner.delivery.settings().fan_out_concurrency.max(1);
         let stream = stream::iter(addresses.enumerate())
             .map(move |(index, address)| {
                 let (bot, dialog_id, args) = (bot.clone(), dialog_id.clone(), args.clone());
@@ -309,17 +292,10 @@ impl Bot {
         args: Value,
         policy: StackPolicy,
     ) -> Result<Option<Receipt>, FanOutError> {
-        let (begun, ids) = TURN_IDS
-            .scope(RefCell::new(Vec::new()), async {
-                let begun = self.begin_dialog(address, dialog_id, args, policy).await;
-                (begun, TURN_IDS.with(|cell| cell.take()))
-            })
-            .await;
-        begun?;
-        let shared = self.engine();
+        let ids = self.begin_dialog_with_ids(address, dialog_id, args, policy).await?;
         let mut last = None;
         for id in ids {
-            let delivered = shared.wait_finished(id).await?.into_result()?;
+            let delivered = self.inner.delivery.wait_finished(id).await?.into_result()?;
             last = Some(Receipt { activity_id: delivered.activity_id, outbox_id: Some(id) });
         }
         Ok(last)
@@ -327,7 +303,7 @@ impl Bot {
 }
 
 async fn flush_batch(
-    shared: &Arc<Shared>,
+    delivery: &Delivery,
     entries: &mut Vec<NewOutboxEntry>,
     indexes: &mut Vec<usize>,
     ids: &mut [Option<OutboxId>],
@@ -335,25 +311,12 @@ async fn flush_batch(
     if entries.is_empty() {
         return Ok(());
     }
-    let written = shared.enqueue(entries).await?;
+    let written = delivery.enqueue(entries).await?;
     for (index, id) in indexes.drain(..).zip(written) {
         ids[index] = Some(id);
     }
     entries.clear();
-    shared.ensure_worker();
     Ok(())
-}
-
-/// Unregisters a fan-out when its stream is dropped.
-struct FanOutGuard {
-    shared: Arc<Shared>,
-    token: u64,
-}
-
-impl Drop for FanOutGuard {
-    fn drop(&mut self) {
-        self.shared.listeners.remove_fan_out(self.token);
-    }
 }
 
 /// How many outstanding entries one status poll reads.
@@ -361,8 +324,9 @@ const STATUS_POLL_BATCH: usize = 256;
 
 /// The state behind a durable fan-out's stream.
 struct Outcomes {
-    guard: FanOutGuard,
-    rx: mpsc::UnboundedReceiver<(usize, Finished, Option<Address>)>,
+    delivery: Delivery,
+    /// Unregisters the fan-out when the stream is dropped.
+    registration: FanOutRegistration,
     ids: Vec<Option<OutboxId>>,
     done: Vec<bool>,
     outstanding: usize,
@@ -379,9 +343,9 @@ impl Outcomes {
             if self.outstanding == 0 {
                 return None;
             }
-            let poll = self.guard.shared.settings.poll_interval;
+            let poll = self.delivery.settings().poll_interval;
             tokio::select! {
-                received = self.rx.recv() => match received {
+                received = self.registration.outcomes.recv() => match received {
                     Some((index, finished, address)) => self.complete(index, finished, address),
                     None => return None,
                 },
@@ -404,7 +368,7 @@ impl Outcomes {
     }
 
     async fn poll_statuses(&mut self) {
-        let Some(outbox) = self.guard.shared.outbox.clone() else { return };
+        let Ok(outbox) = self.delivery.require_outbox().cloned() else { return };
         let len = self.ids.len();
         let mut checked = 0;
         while checked < STATUS_POLL_BATCH && self.outstanding > 0 {
@@ -423,11 +387,14 @@ impl Outcomes {
             match outbox.status(id).await {
                 Ok(Some(status)) => {
                     if let Some(finished) = Finished::from_status(&status) {
-                        let finished = self.guard.shared.listeners.recent(id).unwrap_or(finished);
+                        let finished = self.delivery.recent(id).unwrap_or(finished);
                         self.complete(index, finished, None);
                     }
                 }
-                Ok(None) => self.complete(index, Finished::Dead("the outbox entry is gone".into()), None),
+                Ok(None) => {
+                    let reason = DeadLetterReason::Other("the outbox entry is gone".into());
+                    self.complete(index, Finished::Dead(reason), None)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "fan-out could not read an outbox status");
                     return;

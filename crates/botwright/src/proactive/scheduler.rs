@@ -16,8 +16,9 @@
 //! next time after now (missed occurrences are not replayed).
 
 use crate::address::Address;
-use crate::bot::{Bot, BotEvent, BotInner, StackPolicy};
+use crate::bot::{Bot, BotInner, StackPolicy};
 use crate::error::TurnError;
+use crate::event::BotEvent;
 use crate::message::Message;
 use crate::storage::{Job, StorageError};
 use chrono::{DateTime, Utc};
@@ -259,7 +260,7 @@ impl Bot {
         let payload = serde_json::to_string(&Stored::new(when, job)).map_err(StorageError::backend)?;
         store.put_job(&Job { id: id.into(), due_at, payload }).await?;
         ensure(self);
-        self.engine().scheduler_wake.notify_one();
+        self.inner.scheduler.wake();
         Ok(due_at)
     }
 
@@ -286,20 +287,29 @@ impl Bot {
     }
 }
 
+/// Releases the job claims a previous run under this instance id held (when `fresh`: this run
+/// has claimed nothing yet), then starts the scheduler loop.
+pub(super) async fn start(bot: &Bot, fresh: bool) {
+    if let Some(jobs) = bot.job_store().filter(|_| fresh) {
+        let owner = &bot.inner.delivery.settings().instance_id;
+        match jobs.release_job_claims(owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, instance = %owner, "took back jobs a previous run had claimed"),
+            Err(e) => tracing::warn!(error = %e, "could not release a previous run's job claims"),
+        }
+    }
+    ensure(bot);
+}
+
 /// Starts this bot's scheduler loop, once.
-pub(crate) fn ensure(bot: &Bot) {
-    let shared = bot.engine();
-    if bot.job_store().is_none() || *shared.stopping.borrow() {
+fn ensure(bot: &Bot) {
+    if bot.job_store().is_none() || bot.inner.delivery.lifecycle().is_stopping() {
         return;
     }
-    if shared
-        .scheduler_started
-        .compare_exchange(false, true, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst)
-        .is_ok()
-    {
+    if bot.inner.scheduler.start_once() {
         let weak = Arc::downgrade(&bot.inner);
-        let wake = shared.scheduler_wake.clone();
-        let stopping = shared.stopping.subscribe();
+        let wake = bot.inner.scheduler.bell();
+        let stopping = bot.inner.delivery.lifecycle().stopping();
         tokio::spawn(run(weak, wake, stopping));
     }
 }
@@ -315,7 +325,7 @@ async fn run(weak: Weak<BotInner>, wake: Arc<tokio::sync::Notify>, mut stopping:
         let Some(inner) = weak.upgrade() else { return };
         let bot = Bot { inner };
         let claimed = tick(&bot).await;
-        let poll = bot.engine().settings.poll_interval;
+        let poll = bot.inner.delivery.settings().poll_interval;
         drop(bot);
         if claimed >= CLAIM_BATCH {
             continue;
@@ -331,7 +341,7 @@ async fn run(weak: Weak<BotInner>, wake: Arc<tokio::sync::Notify>, mut stopping:
 /// Claims and runs what is due; returns how many jobs were claimed.
 async fn tick(bot: &Bot) -> usize {
     let Some(store) = bot.job_store().cloned() else { return 0 };
-    let settings = &bot.engine().settings;
+    let settings = bot.inner.delivery.settings();
     let owner = settings.instance_id.clone();
     let jobs = match store.claim_due_jobs(&owner, SystemTime::now(), CLAIM_BATCH, settings.job_lease).await {
         Ok(jobs) => jobs,
@@ -375,7 +385,7 @@ async fn fire(bot: &Bot, job: &Job) -> Option<SystemTime> {
     } else {
         None
     };
-    let retry = Some(crate::later::system_after(now, bot.engine().settings.job_retry));
+    let retry = Some(crate::later::system_after(now, bot.inner.delivery.settings().job_retry));
     match stored.into_job() {
         ProactiveJob::Message(message) => {
             let address = message.get_address().cloned();

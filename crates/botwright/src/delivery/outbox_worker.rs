@@ -24,124 +24,25 @@
 //!
 //! [`ProactiveSettings::max_in_flight`]: crate::proactive::ProactiveSettings::max_in_flight
 
+use super::listeners::{Finished, Listeners, Notice};
+use super::payload::{Payload, encode};
+use super::{DeadLetterReason, Engine, OutItem, Worker};
 use crate::activity::Activity;
 use crate::address::Address;
-use crate::channel::{Delivered, DeliveryError};
-use crate::delivery::{OutItem, Shared};
+use crate::channel::DeliveryError;
 use crate::error::SendError;
-use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError};
+use crate::middleware;
+use crate::storage::{NewOutboxEntry, OutboxEntry, OutboxId, Settlement, StorageError};
 use futures::FutureExt;
-use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
-use tokio::sync::{mpsc, oneshot};
 
 /// The prefix of the stable id each durable message carries in `activity.id`:
 /// `botwright-outbox-<outbox id>`, the same on every attempt and after a restart, so that a
 /// channel (or a test) can count duplicates.
 pub const STABLE_ID_PREFIX: &str = "botwright-outbox-";
-
-/// The dead-letter reason of a message whose address went stale starts with this.
-pub(crate) const STALE_REASON: &str = "stale address: ";
-
-/// What an outbox entry holds: JSON of the address and the activity.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Payload {
-    /// Written as [`Address`] serializes itself, and read back field by field
-    /// ([`StoredAddress`]): the address was checked when the message was accepted, so the
-    /// lenient reading of channel addresses (v3 and v4 shapes) is not needed here.
-    #[serde(deserialize_with = "StoredAddress::read")]
-    pub(crate) address: Address,
-    pub(crate) activity: Activity,
-    /// The local fan-out (run token, index) that waits for this entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) fan_out: Option<(u64, usize)>,
-}
-
-/// An [`Address`] as it serializes itself.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredAddress {
-    #[serde(default)]
-    id: Option<String>,
-    channel_id: String,
-    user: crate::activity::ChannelAccount,
-    bot: crate::activity::ChannelAccount,
-    conversation: crate::activity::ConversationAccount,
-    service_url: String,
-    #[serde(default)]
-    locale: Option<String>,
-    #[serde(default)]
-    tenant_id: Option<String>,
-}
-
-impl StoredAddress {
-    fn read<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
-        let a = StoredAddress::deserialize(deserializer)?;
-        let mut address = Address::new(a.channel_id, a.service_url, a.user, a.bot, a.conversation);
-        address.id = a.id;
-        address.locale = a.locale;
-        address.tenant_id = a.tenant_id;
-        Ok(address)
-    }
-}
-
-/// How a durable message ended, as its local waiters learn it.
-#[derive(Debug, Clone)]
-pub(crate) enum Finished {
-    Delivered(Delivered),
-    GaveUp {
-        attempts: u32,
-        last: DeliveryError,
-    },
-    Stale(DeliveryError),
-    Rejected(DeliveryError),
-    NoChannel(String),
-    Withdrawn,
-    /// Dead for a reason recorded elsewhere (another instance, a corrupt entry).
-    Dead(String),
-}
-
-impl Finished {
-    pub(crate) fn into_result(self) -> Result<Delivered, SendError> {
-        match self {
-            Finished::Delivered(d) => Ok(d),
-            Finished::GaveUp { attempts, last } => Err(SendError::GaveUp { attempts, last }),
-            Finished::Stale(e) => Err(SendError::Stale(e)),
-            Finished::Rejected(e) => Err(SendError::Rejected(e)),
-            Finished::NoChannel(c) => Err(SendError::NoChannel(c)),
-            Finished::Withdrawn => Err(SendError::Withdrawn { last_error: None }),
-            Finished::Dead(reason) => Err(SendError::Dead { reason }),
-        }
-    }
-
-    /// The outcome the store records, read back (typed details are lost).
-    pub(crate) fn from_status(status: &OutboxStatus) -> Option<Finished> {
-        match status {
-            OutboxStatus::Pending { .. } => None,
-            OutboxStatus::Delivered { activity_id } => {
-                Some(Finished::Delivered(Delivered { activity_id: activity_id.clone() }))
-            }
-            OutboxStatus::Dead { reason } => Some(Finished::Dead(reason.clone())),
-            OutboxStatus::Withdrawn => Some(Finished::Withdrawn),
-        }
-    }
-}
-
-/// What a single-entry waiter hears.
-#[derive(Debug, Clone)]
-pub(crate) enum Notice {
-    /// An attempt failed; the entry is due again later (and not claimed now).
-    Attempted,
-    /// The entry is finished.
-    Finished(Finished),
-}
-
-/// A fan-out's stream of finished entries: (index, outcome, address).
-pub(crate) type FanOutSender = mpsc::UnboundedSender<(usize, Finished, Option<Address>)>;
 
 /// How long the task that writes outcomes waits for more to join its write.
 const SETTLE_GATHER: Duration = Duration::from_millis(1);
@@ -152,102 +53,33 @@ const SETTLE_RETRY_FIRST: Duration = Duration::from_millis(50);
 /// The longest wait between writes of outcomes the store refused.
 const SETTLE_RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// How many finished outcomes are remembered for waiters that come late.
-const RECENT: usize = 4096;
-
-/// Who waits for which outbox entry, and the outcomes of the most recent ones.
+/// The outbox worker's state.
 #[derive(Debug, Default)]
-pub(crate) struct Listeners {
-    inner: Mutex<ListenersInner>,
+pub(super) struct OutboxState {
+    /// Who waits for which entry.
+    pub(super) listeners: Listeners,
+    /// The worker's switch and bell (new entries, a free slot).
+    pub(super) worker: Worker,
+    /// Durable attempts in progress in this process.
+    in_flight: AtomicUsize,
+    /// When this process next expects an entry to be due (a retry it scheduled).
+    next_due: Mutex<Option<tokio::time::Instant>>,
+    /// `true` while the outbox refuses to record outcomes: the worker claims nothing then.
+    settle_backlog: AtomicBool,
+    /// Outcomes of attempts waiting to be recorded in the outbox, together.
+    settlements: Mutex<Settlements>,
 }
 
-#[derive(Debug, Default)]
-struct ListenersInner {
-    by_id: HashMap<OutboxId, Vec<oneshot::Sender<Notice>>>,
-    fan_outs: HashMap<u64, FanOutSender>,
-    next_fan_out: u64,
-    recent: HashMap<OutboxId, Finished>,
-    recent_order: VecDeque<OutboxId>,
-}
-
-impl Listeners {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ListenersInner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Waits for the next notice about `id`.
-    pub(crate) fn listen(&self, id: OutboxId) -> oneshot::Receiver<Notice> {
-        let (tx, rx) = oneshot::channel();
-        self.lock().by_id.entry(id).or_default().push(tx);
-        rx
-    }
-
-    /// Stops waiting for `id` (the waiter gave up).
-    pub(crate) fn forget(&self, id: OutboxId) {
-        let mut inner = self.lock();
-        if let Some(list) = inner.by_id.get_mut(&id) {
-            list.retain(|tx| !tx.is_closed());
-            if list.is_empty() {
-                inner.by_id.remove(&id);
-            }
-        }
-    }
-
-    /// The outcome of `id`, if it finished here recently.
-    pub(crate) fn recent(&self, id: OutboxId) -> Option<Finished> {
-        self.lock().recent.get(&id).cloned()
-    }
-
-    /// Registers a fan-out; returns its token.
-    pub(crate) fn add_fan_out(&self, sender: FanOutSender) -> u64 {
-        let mut inner = self.lock();
-        inner.next_fan_out += 1;
-        let token = inner.next_fan_out;
-        inner.fan_outs.insert(token, sender);
-        token
-    }
-
-    pub(crate) fn remove_fan_out(&self, token: u64) {
-        self.lock().fan_outs.remove(&token);
-    }
-
-    /// Tells the waiters of `id` that it was taken back.
-    pub(crate) fn withdrawn(&self, id: OutboxId) {
-        self.finished(id, None, &Finished::Withdrawn, None);
-    }
-
-    fn attempted(&self, id: OutboxId) {
-        let waiters = self.lock().by_id.remove(&id).unwrap_or_default();
-        for w in waiters {
-            let _ = w.send(Notice::Attempted);
-        }
-    }
-
-    /// Tells the waiters of `id` how it ended; a fan-out waiting for it also gets its address.
-    fn finished(&self, id: OutboxId, fan_out: Option<(u64, usize)>, finished: &Finished, address: Option<Address>) {
-        let mut inner = self.lock();
-        inner.recent.insert(id, finished.clone());
-        inner.recent_order.push_back(id);
-        while inner.recent_order.len() > RECENT {
-            if let Some(old) = inner.recent_order.pop_front() {
-                inner.recent.remove(&old);
-            }
-        }
-        if let Some((token, index)) = fan_out
-            && let Some(sender) = inner.fan_outs.get(&token)
-            && sender.send((index, finished.clone(), address)).is_err()
-        {
-            inner.fan_outs.remove(&token);
-        }
-        for w in inner.by_id.remove(&id).unwrap_or_default() {
-            let _ = w.send(Notice::Finished(finished.clone()));
-        }
+impl OutboxState {
+    /// Durable attempts in progress in this process (until their outcome is written).
+    pub(super) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 }
 
 /// Outcomes of attempts not yet written to the outbox.
 #[derive(Debug, Default)]
-pub(crate) struct Settlements {
+struct Settlements {
     /// Each outcome, with what to tell its waiters once it is written.
     queue: Vec<(OutboxId, Settlement, Option<Ending>)>,
     /// Whether a task is writing outcomes now (it writes what is queued meanwhile, too).
@@ -270,35 +102,35 @@ impl Ending {
     }
 }
 
-impl Shared {
+impl Engine {
     /// Starts the outbox worker of this process, once.
-    pub(crate) fn ensure_worker(self: &Arc<Self>) {
-        if self.outbox.is_none() || *self.stopping.borrow() {
+    pub(super) fn ensure_worker(self: &Arc<Self>) {
+        if self.outbox.is_none() || self.lifecycle.is_stopping() {
             return;
         }
-        if self.worker_started.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+        if self.durable.worker.start_once() {
             let weak = Arc::downgrade(self);
-            let wake = self.wake.clone();
-            let stopping = self.stopping.subscribe();
+            let wake = self.durable.worker.bell();
+            let stopping = self.lifecycle.stopping();
             tokio::spawn(run(weak, wake, stopping));
         }
     }
 
     /// Writes messages to the outbox (all or none) and wakes the worker.
-    pub(crate) async fn enqueue(&self, entries: &[NewOutboxEntry]) -> Result<Vec<OutboxId>, StorageError> {
+    pub(super) async fn enqueue(&self, entries: &[NewOutboxEntry]) -> Result<Vec<OutboxId>, StorageError> {
         let outbox = self.outbox.as_ref().ok_or_else(|| StorageError::backend("this bot has no outbox"))?;
         let ids = outbox.enqueue(entries).await?;
-        self.wake.notify_one();
+        self.durable.worker.wake();
         Ok(ids)
     }
 
-    /// Writes a proactive turn's messages to the outbox, in order; a pause delays the messages
-    /// after it.
-    pub(crate) async fn enqueue_turn(
+    /// Writes a proactive turn's messages to the outbox, in order (a pause delays the messages
+    /// after it); returns their ids.
+    pub(super) async fn enqueue_turn(
         self: &Arc<Self>,
         conversation_key: &str,
         items: &[OutItem],
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<OutboxId>, StorageError> {
         let mut not_before = SystemTime::now();
         let mut entries = Vec::with_capacity(items.len());
         for item in items {
@@ -316,25 +148,24 @@ impl Shared {
             }
         }
         let ids = self.enqueue(&entries).await?;
-        crate::proactive::fan_out::record_turn_ids(&ids);
         self.ensure_worker();
-        Ok(())
+        Ok(ids)
     }
 
     /// Waits for the final outcome of entry `id` (its local notice, else its status in the
     /// store, read again every poll interval for entries another instance delivers).
-    pub(crate) async fn wait_finished(&self, id: OutboxId) -> Result<Finished, SendError> {
+    pub(super) async fn wait_finished(&self, id: OutboxId) -> Result<Finished, SendError> {
         let outbox = self.require_outbox()?;
-        let mut stopped = self.stopped.subscribe();
+        let mut stopped = self.lifecycle.stopped();
         loop {
-            let rx = self.listeners.listen(id);
-            if let Some(done) = self.listeners.recent(id) {
-                self.listeners.forget(id);
+            let rx = self.durable.listeners.listen(id);
+            if let Some(done) = self.durable.listeners.recent(id) {
+                self.durable.listeners.forget(id);
                 return Ok(done);
             }
             match outbox.status(id).await.map_err(SendError::Storage)? {
                 None => {
-                    self.listeners.forget(id);
+                    self.durable.listeners.forget(id);
                     return Err(SendError::Storage(StorageError::Corrupt {
                         key: format!("outbox/{id}"),
                         reason: "no such outbox entry".into(),
@@ -343,8 +174,8 @@ impl Shared {
                 Some(status) => {
                     if let Some(done) = Finished::from_status(&status) {
                         // Prefer the typed outcome, if it finished here.
-                        let done = self.listeners.recent(id).unwrap_or(done);
-                        self.listeners.forget(id);
+                        let done = self.durable.listeners.recent(id).unwrap_or(done);
+                        self.durable.listeners.forget(id);
                         return Ok(done);
                     }
                 }
@@ -356,10 +187,10 @@ impl Shared {
                     }
                 }
                 _ = tokio::time::sleep(self.settings.poll_interval) => {
-                    self.listeners.forget(id);
+                    self.durable.listeners.forget(id);
                 }
                 _ = stopped.wait_for(|s| *s) => {
-                    self.listeners.forget(id);
+                    self.durable.listeners.forget(id);
                     return Err(SendError::ShuttingDown);
                 }
             }
@@ -367,24 +198,24 @@ impl Shared {
     }
 
     /// Waits for the next attempt on `id` to end (or a poll interval to pass).
-    pub(crate) async fn wait_attempt(&self, id: OutboxId) {
-        let rx = self.listeners.listen(id);
+    pub(super) async fn wait_attempt(&self, id: OutboxId) {
+        let rx = self.durable.listeners.listen(id);
         tokio::select! {
             _ = rx => {}
-            _ = tokio::time::sleep(self.settings.poll_interval) => self.listeners.forget(id),
+            _ = tokio::time::sleep(self.settings.poll_interval) => self.durable.listeners.forget(id),
         }
     }
 
     /// Claims what is due, up to the free slots; returns how many were claimed.
     async fn claim_and_start(self: &Arc<Self>) -> Result<usize, StorageError> {
         let Some(outbox) = &self.outbox else { return Ok(0) };
-        if self.settle_backlog.load(Ordering::SeqCst) {
+        if self.durable.settle_backlog.load(Ordering::SeqCst) {
             // Outcomes wait to be written: claiming now could hand this instance an entry it
             // delivered already (its lease may have run out meanwhile).
             return Ok(0);
         }
         let max = self.settings.max_in_flight.max(1);
-        let in_flight = self.in_flight.load(Ordering::SeqCst);
+        let in_flight = self.durable.in_flight.load(Ordering::SeqCst);
         let free = max.saturating_sub(in_flight);
         // Claim in batches (a claim scans the head of the queue, claimed entries included):
         // once half the slots are free, or when nothing is in flight.
@@ -394,7 +225,7 @@ impl Shared {
         let entries = outbox.claim(&self.settings.instance_id, free, self.settings.lease).await?;
         let n = entries.len();
         for entry in entries {
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            self.durable.in_flight.fetch_add(1, Ordering::SeqCst);
             let shared = self.clone();
             tokio::spawn(async move {
                 let id = entry.id;
@@ -417,7 +248,7 @@ impl Shared {
     async fn settle(&self, id: OutboxId, settlement: Settlement, ending: Option<Ending>) {
         let Some(outbox) = &self.outbox else { return };
         {
-            let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
+            let mut settlements = self.durable.settlements.lock().unwrap_or_else(|p| p.into_inner());
             settlements.queue.push((id, settlement, ending));
             if settlements.writing {
                 return;
@@ -429,7 +260,7 @@ impl Shared {
             // batch then carries many (one store write for all), at the cost of a millisecond.
             tokio::time::sleep(SETTLE_GATHER).await;
             let (batch, news): (Vec<_>, Vec<_>) = {
-                let mut settlements = self.settlements.lock().unwrap_or_else(|p| p.into_inner());
+                let mut settlements = self.durable.settlements.lock().unwrap_or_else(|p| p.into_inner());
                 if settlements.queue.is_empty() {
                     settlements.writing = false;
                     return;
@@ -439,21 +270,21 @@ impl Shared {
             self.write_settlements(outbox.as_ref(), &batch).await;
             for ((id, settlement), ending) in batch.iter().zip(news) {
                 if let Some(Ending { finished, fan_out, address }) = ending {
-                    self.listeners.finished(*id, fan_out, &finished, address);
+                    self.durable.listeners.finished(*id, fan_out, &finished, address);
                 } else if matches!(settlement, Settlement::RetryLater { .. }) {
                     // Released: a deadline may take it back now.
-                    self.listeners.attempted(*id);
+                    self.durable.listeners.attempted(*id);
                 }
             }
-            self.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
-            self.wake.notify_one();
+            self.durable.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
+            self.durable.worker.wake();
         }
     }
 
     /// Writes a batch of outcomes, again and again until the store takes it (waiting
     /// [`SETTLE_RETRY_FIRST`], doubling up to [`SETTLE_RETRY_MAX`]). Meanwhile the entries stay
     /// in flight, their waiters hear nothing, and the worker claims nothing
-    /// ([`Shared::settle_backlog`]), so this instance never delivers them again: a store outage
+    /// (`settle_backlog`), so this instance never delivers them again: a store outage
     /// costs no duplicate. Only an outage longer than the lease, during which another instance
     /// claims an entry over, may still make it go twice (this instance's outcome is then not
     /// recorded).
@@ -469,13 +300,13 @@ impl Shared {
                             "some outbox entries were no longer claimed by this instance; their outcomes were not recorded"
                         );
                     }
-                    if self.settle_backlog.swap(false, Ordering::SeqCst) {
+                    if self.durable.settle_backlog.swap(false, Ordering::SeqCst) {
                         tracing::info!(entries = batch.len(), "the outbox recorded the outcomes it had refused");
                     }
                     return;
                 }
                 Err(e) => {
-                    self.settle_backlog.store(true, Ordering::SeqCst);
+                    self.durable.settle_backlog.store(true, Ordering::SeqCst);
                     tracing::warn!(error = %e, entries = batch.len(), retry_in = ?wait,
                         "the outbox could not record outcomes; keeping them and trying again");
                     tokio::time::sleep(wait).await;
@@ -492,26 +323,22 @@ impl Shared {
         let payload: Payload = match serde_json::from_str(&entry.payload) {
             Ok(p) => p,
             Err(e) => {
-                let reason = format!("corrupt outbox payload: {e}");
+                let reason = DeadLetterReason::CorruptPayload { detail: e.to_string() };
                 tracing::error!(outbox_id = id, %reason, "dead letter");
-                let ending = Ending::new(Finished::Dead(reason.clone()), None, None);
-                return (Settlement::Dead { reason }, Some(ending));
+                let dead = Settlement::Dead { reason: reason.to_string() };
+                return (dead, Some(Ending::new(Finished::Dead(reason), None, None)));
             }
         };
         let Payload { address, mut activity, fan_out } = payload;
         activity.id = Some(format!("{STABLE_ID_PREFIX}{id}"));
-        if !self.run_send_middleware(&mut activity).await {
-            return self.finish(fan_out, Finished::Withdrawn, "stopped by send middleware", &address, &activity, 0);
-        }
         let Some(channel) = self.channels.get(&address.channel_id).cloned() else {
-            let error = SendError::NoChannel(address.channel_id.clone());
-            let reason = error.to_string();
+            let reason = DeadLetterReason::NoChannel { channel_id: address.channel_id.clone() };
             let done = Finished::NoChannel(address.channel_id.clone());
             return self.finish(fan_out, done, &reason, &address, &activity, entry.attempts);
         };
         self.limiters.acquire(&entry.conversation_key, &address.service_url).await;
         let attempts = entry.attempts + 1;
-        match channel.deliver(&address, &activity).await {
+        match middleware::attempt(&self.middleware, channel.as_ref(), &address, &activity).await {
             Ok(delivered) => {
                 self.delivered(&address, &activity, &delivered);
                 let ending = Some(Ending::new(Finished::Delivered(delivered.clone()), fan_out, Some(address)));
@@ -520,7 +347,7 @@ impl Shared {
             Err(error) if error.is_retryable() => {
                 let age = SystemTime::now().duration_since(entry.created_at).unwrap_or_default();
                 if attempts >= self.policy.max_attempts || age >= self.policy.max_age {
-                    let reason = format!("gave up after {attempts} attempt(s): {error}");
+                    let reason = DeadLetterReason::GaveUp { attempts, last_error: error.to_string() };
                     tracing::warn!(conversation = %address.conversation.id, %reason, "dead letter");
                     let done = Finished::GaveUp { attempts, last: error };
                     return self.finish(fan_out, done, &reason, &address, &activity, attempts);
@@ -536,14 +363,18 @@ impl Shared {
                     None,
                 )
             }
+            Err(DeliveryError::Withheld(_)) => {
+                let reason = DeadLetterReason::Withheld;
+                self.finish(fan_out, Finished::Withdrawn, &reason, &address, &activity, 0)
+            }
             Err(error @ DeliveryError::Stale { .. }) => {
                 self.stale(&address, &error).await;
-                let reason = format!("{STALE_REASON}{error}");
+                let reason = DeadLetterReason::Stale { detail: error.to_string() };
                 self.finish(fan_out, Finished::Stale(error), &reason, &address, &activity, attempts)
             }
             Err(error) => {
                 tracing::warn!(conversation = %address.conversation.id, %error, "message rejected by the channel");
-                let reason = error.to_string();
+                let reason = DeadLetterReason::Rejected { detail: error.to_string() };
                 self.finish(fan_out, Finished::Rejected(error), &reason, &address, &activity, attempts)
             }
         }
@@ -562,13 +393,14 @@ impl Shared {
             let not_before = crate::later::system_after(SystemTime::now(), wait);
             return (Settlement::RetryLater { not_before, error }, None);
         }
-        let reason = format!("gave up after {attempts} attempt(s): {error}");
+        let reason = DeadLetterReason::GaveUp { attempts, last_error: error };
         match serde_json::from_str::<Payload>(&entry.payload) {
             Ok(Payload { address, activity, fan_out }) => {
                 self.finish(fan_out, Finished::Dead(reason.clone()), &reason, &address, &activity, attempts)
             }
             Err(_) => {
-                (Settlement::Dead { reason: reason.clone() }, Some(Ending::new(Finished::Dead(reason), None, None)))
+                let dead = Settlement::Dead { reason: reason.to_string() };
+                (dead, Some(Ending::new(Finished::Dead(reason), None, None)))
             }
         }
     }
@@ -579,7 +411,7 @@ impl Shared {
         &self,
         fan_out: Option<(u64, usize)>,
         done: Finished,
-        reason: &str,
+        reason: &DeadLetterReason,
         address: &Address,
         activity: &Activity,
         attempts: u32,
@@ -587,25 +419,25 @@ impl Shared {
         if !matches!(done, Finished::Withdrawn) {
             self.dead_letter(address, activity, reason, attempts);
         }
-        let dead = Settlement::Dead { reason: reason.to_owned() };
+        let dead = Settlement::Dead { reason: reason.to_string() };
         (dead, Some(Ending::new(done, fan_out, fan_out.map(|_| address.clone()))))
     }
 
     /// Remembers that an entry is due again in `wait`, so the worker looks then.
     fn due_in(&self, wait: Duration) {
         let at = crate::later::tokio_after(tokio::time::Instant::now(), wait);
-        let mut next = self.next_due.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = self.durable.next_due.lock().unwrap_or_else(|p| p.into_inner());
         if next.is_none_or(|n| at < n) {
             *next = Some(at);
         }
         drop(next);
-        self.wake.notify_one();
+        self.durable.worker.wake();
     }
 
     /// How long the worker may sleep before it looks again.
     fn sleep_for(&self) -> Duration {
         let poll = self.settings.poll_interval;
-        let mut next = self.next_due.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = self.durable.next_due.lock().unwrap_or_else(|p| p.into_inner());
         match *next {
             Some(at) => {
                 let now = tokio::time::Instant::now();
@@ -622,7 +454,7 @@ impl Shared {
 }
 
 /// Deletes finished outbox entries older than the retention, in the background.
-fn purge(shared: &Arc<Shared>) {
+fn purge(shared: &Arc<Engine>) {
     let (Some(outbox), Some(retention)) = (shared.outbox.clone(), shared.settings.outbox_retention) else { return };
     let Some(before) = SystemTime::now().checked_sub(retention) else { return };
     tokio::spawn(async move {
@@ -635,7 +467,7 @@ fn purge(shared: &Arc<Shared>) {
 }
 
 /// The worker loop: claim, start attempts, sleep until woken or due; purge now and then.
-async fn run(weak: Weak<Shared>, wake: Arc<tokio::sync::Notify>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+async fn run(weak: Weak<Engine>, wake: Arc<tokio::sync::Notify>, mut stopping: tokio::sync::watch::Receiver<bool>) {
     let mut purged_at: Option<tokio::time::Instant> = None;
     loop {
         if *stopping.borrow() {
@@ -674,47 +506,5 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         (Some(s), _) => (*s).to_owned(),
         (_, Some(s)) => s.clone(),
         _ => "(no message)".to_owned(),
-    }
-}
-
-/// A payload as JSON.
-pub(crate) fn encode(payload: &Payload) -> Result<String, StorageError> {
-    serde_json::to_string(payload).map_err(StorageError::backend)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::activity::{ChannelAccount, ConversationAccount};
-
-    /// A payload reads back the address it was written with, every field included.
-    #[test]
-    fn a_payload_keeps_the_whole_address() {
-        let mut address = Address::new(
-            "msteams",
-            "https://smba.example.com/emea/",
-            ChannelAccount { id: "29:u".into(), name: Some("Ana".into()), ..Default::default() },
-            ChannelAccount { id: "28:b".into(), name: Some("bot".into()), ..Default::default() },
-            ConversationAccount { id: "a:1".into(), is_group: Some(true), ..Default::default() },
-        );
-        address.id = Some("reply-to".into());
-        address.locale = Some("es-ES".into());
-        address.tenant_id = Some("tenant-1".into());
-        let activity = Activity::message("hola");
-        let json = encode(&Payload { address: address.clone(), activity, fan_out: Some((3, 7)) }).unwrap();
-        let read: Payload = serde_json::from_str(&json).unwrap();
-        assert_eq!(read.address, address);
-        assert_eq!(read.fan_out, Some((3, 7)));
-        assert_eq!(read.activity.text.as_deref(), Some("hola"));
-        let minimal = Address::new(
-            "emulator",
-            "http://127.0.0.1:1/",
-            ChannelAccount { id: "u".into(), ..Default::default() },
-            ChannelAccount::default(),
-            ConversationAccount { id: "c".into(), ..Default::default() },
-        );
-        let json =
-            encode(&Payload { address: minimal.clone(), activity: Activity::message("x"), fan_out: None }).unwrap();
-        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap().address, minimal);
     }
 }

@@ -1,40 +1,14 @@
 //! The dialog stack and the requests that change it.
 
-use super::{Dialog, DialogResult, Resumed};
+use super::Dialog;
 use crate::error::BoxError;
 use crate::session::Session;
+use crate::stack::{DialogResult, Frame, Op, Resumed};
 use async_trait::async_trait;
 use futures::FutureExt;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-
-/// One dialog on the stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Frame {
-    /// The dialog's id.
-    pub(crate) id: String,
-    /// The dialog's data (`Session::dialog_data`).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub(crate) data: Map<String, Value>,
-    /// The dialog's own bookkeeping (a waterfall's step, a prompt's options).
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    pub(crate) state: Value,
-}
-
-/// A requested change of the stack, applied after the dialog callback that asked for it.
-#[derive(Debug)]
-pub(crate) enum Op {
-    Begin { id: String, args: Value },
-    Interrupt { id: String, args: Value },
-    Replace { id: String, args: Value },
-    End(DialogResult),
-    Resume(DialogResult),
-    Cancel { index: usize, replace: Option<(String, Value)> },
-    EndConversation,
-    Reset { id: Option<String>, args: Value },
-}
 
 /// The id of the system dialog behind interruptions.
 pub(crate) const INTERRUPTION: &str = "botwright:interruption";

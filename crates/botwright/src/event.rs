@@ -2,11 +2,12 @@
 
 use crate::activity::Activity;
 use crate::address::Address;
+use crate::dead_letter::DeadLetterReason;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::broadcast;
 
-/// Something that happened in the bot. Subscribe with [`crate::Bot::events`].
+/// Something that happened in the bot. Subscribe with [`Bot::events`](crate::Bot::events).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum BotEvent {
@@ -47,7 +48,7 @@ pub enum BotEvent {
         /// What it was.
         activity: Arc<Activity>,
         /// Why it was given up.
-        reason: String,
+        reason: DeadLetterReason,
         /// Attempts made.
         attempts: u32,
     },
