@@ -36,10 +36,7 @@ impl Channel for FlakyChannel {
 async fn main() {
     let bot = Bot::builder()
         .channel("example", Arc::new(FlakyChannel::default()))
-        .configure_proactive(|p| {
-            p.max_in_flight = 32;
-            p.rate_limits = RateLimits::unlimited();
-        })
+        .configure_proactive(|p| p.max_in_flight(32).rate_limits(RateLimits::unlimited()))
         .build();
     bot.start().await;
     let team = (0..1000).map(|i| {

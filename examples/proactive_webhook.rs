@@ -83,12 +83,9 @@ where
         .default_channel(Arc::new(bot_framework.channel()))
         // A proactive send retries a channel that is down or busy, with backoff; give up after a
         // few seconds so the web hook can report the outcome before its caller gives up on it.
-        .retry_policy(RetryPolicy {
-            max_attempts: 5,
-            max_backoff: Duration::from_secs(2),
-            max_age: Duration::from_secs(6),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::default().max_attempts(5).max_backoff(Duration::from_secs(2)).max_age(Duration::from_secs(6)),
+        )
         .dialog("/", subscribe())
         .build();
     let hooks = Router::new()

@@ -88,14 +88,14 @@ async fn every_message_is_delivered_or_dead_lettered_in_order() {
     let bot = Bot::builder()
         .store(store)
         .default_channel(Arc::new(framework.channel()))
-        .retry_policy(RetryPolicy {
-            max_attempts: 5,
-            initial_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_millis(400),
-            max_age: Duration::from_secs(60),
-            ..RetryPolicy::default()
-        })
-        .configure_proactive(|p| p.rate_limits = RateLimits::unlimited())
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(5)
+                .initial_backoff(Duration::from_millis(50))
+                .max_backoff(Duration::from_millis(400))
+                .max_age(Duration::from_secs(60)),
+        )
+        .configure_proactive(|p| p.rate_limits(RateLimits::unlimited()))
         .build();
     bot.start().await;
 

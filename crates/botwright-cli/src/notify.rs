@@ -12,6 +12,7 @@
 use crate::sample::records;
 use crate::store::Store;
 use anyhow::{Context, bail};
+use botwright::proactive::{ProactiveSettings, RateLimits};
 use botwright::text::Args;
 use botwright::{Address, Message, RetryPolicy};
 use botwright_botframework::{BotFramework, BotFrameworkConfig};
@@ -131,19 +132,18 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
     // One connector request per send in flight.
     let requests = config.max_requests_in_flight.max(args.concurrency);
     let framework = BotFramework::new(config.with_max_requests_in_flight(requests), store.storage())?;
-    let policy = RetryPolicy { max_attempts: args.max_attempts.max(1), ..RetryPolicy::default() };
+    let policy = RetryPolicy::default().max_attempts(args.max_attempts.max(1));
     let unlimited = args.rate_limits == crate::serve::RateLimitChoice::Off;
     let concurrency = args.concurrency.max(1);
     let bot = store
         .apply(botwright::Bot::builder())
         .default_channel(Arc::new(framework.channel()))
         .retry_policy(policy)
-        .configure_proactive(|p| {
-            p.max_in_flight = concurrency;
-            if unlimited {
-                p.rate_limits = botwright::proactive::RateLimits::unlimited();
-            }
-        })
+        .proactive(ProactiveSettings::default().max_in_flight(concurrency).rate_limits(if unlimited {
+            RateLimits::unlimited()
+        } else {
+            RateLimits::default()
+        }))
         .build();
     bot.start().await;
 

@@ -10,7 +10,7 @@ use crate::store::{OpenError, Store, redact};
 use anyhow::{Context, bail};
 use botwright::Bot;
 use botwright::channel::Channel;
-use botwright::proactive::RateLimits;
+use botwright::proactive::{ProactiveSettings, RateLimits};
 use botwright::storage::{Precondition, Storage, StorageError};
 use botwright_botframework::server::{self, ServerLimits};
 use botwright_botframework::{
@@ -162,13 +162,9 @@ async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) 
         // conversations to it, every other one (Azure's Direct Line included) to its serviceUrl.
         .default_channel(connector.clone())
         .channel(botwright_botframework::directline::CHANNEL_ID, directline.channel_or(connector))
-        .configure_proactive(|p| {
-            p.max_in_flight = max_in_flight;
-            p.instance_id = instance_id;
-            if rate_limits == RateLimitChoice::Off {
-                p.rate_limits = RateLimits::unlimited();
-            }
-        })
+        .proactive(ProactiveSettings::default().max_in_flight(max_in_flight).instance_id(instance_id).rate_limits(
+            if rate_limits == RateLimitChoice::Off { RateLimits::unlimited() } else { RateLimits::default() },
+        ))
         .build();
     let hooks =
         hooks::Hooks { bot: bot.clone(), token: args.webhook_token.clone(), notify_timeout: args.notify_timeout };

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// The bot; its instance id is the same on every run, so a run takes back at once what the
 /// previous run had claimed when it died.
 fn bot(store: Arc<SqliteStore>) -> botwright::bot::BotBuilder {
-    Bot::builder().store(store).configure_proactive(|p| p.instance_id = "restart-test".into()).dialog(
+    Bot::builder().store(store).configure_proactive(|p| p.instance_id("restart-test")).dialog(
         "/",
         Waterfall::new()
             .step(|s, _| async move {

@@ -79,7 +79,7 @@ impl Channel for Hostile {
 }
 
 fn outbox_bot(channel: Arc<Hostile>) -> Bot {
-    quick(Bot::builder()).default_channel(channel).configure_proactive(|p| p.max_in_flight = 1).build()
+    quick(Bot::builder()).default_channel(channel).configure_proactive(|p| p.max_in_flight(1)).build()
 }
 
 async fn send(bot: &Bot, i: usize, text: &str) -> Result<botwright::bot::Receipt, SendError> {
@@ -251,7 +251,7 @@ async fn outcomes_the_store_refused_are_written_later_and_nothing_goes_twice() {
     let bot = quick(Bot::builder())
         .store(store.clone())
         .default_channel(channel.clone())
-        .configure_proactive(|p| p.lease = ms(100))
+        .configure_proactive(|p| p.lease(ms(100)))
         .build();
     let sends = (1..=4).map(|i| {
         let bot = bot.clone();
@@ -277,7 +277,7 @@ async fn outcomes_the_store_refused_are_written_later_and_nothing_goes_twice() {
 /// store says so.
 async fn outage(failures: usize, lease: Duration) {
     let store = Arc::new(FlakySettle { refuse: AtomicUsize::new(failures), ..Default::default() });
-    let flow = TestFlow::new(quick(Bot::builder()).store(store.clone()).configure_proactive(|p| p.lease = lease));
+    let flow = TestFlow::new(quick(Bot::builder()).store(store.clone()).configure_proactive(|p| p.lease(lease)));
     let bot = flow.bot().clone();
     let sends = (1..=3).map(|conv| {
         let bot = bot.clone();

@@ -19,7 +19,7 @@ use std::sync::Arc;
 async fn fan_out_to_ten_thousand_stays_bounded_and_counts_right() {
     const N: usize = 10_000;
     const IN_FLIGHT: usize = 16;
-    let builder = quick(Bot::builder()).configure_proactive(|p| p.max_in_flight = IN_FLIGHT);
+    let builder = quick(Bot::builder()).configure_proactive(|p| p.max_in_flight(IN_FLIGHT));
     let flow = TestFlow::new(builder);
     let bot = flow.bot().clone();
     let stale_ones: HashSet<usize> = (0..N).step_by(1000).collect();
@@ -61,7 +61,7 @@ async fn fan_out_to_ten_thousand_stays_bounded_and_counts_right() {
 #[tokio::test]
 async fn fan_out_without_an_outbox_is_bounded_too() {
     let builder =
-        quick(Bot::builder()).storage(Arc::new(MemoryStore::new())).configure_proactive(|p| p.max_in_flight = 8);
+        quick(Bot::builder()).storage(Arc::new(MemoryStore::new())).configure_proactive(|p| p.max_in_flight(8));
     let flow = TestFlow::new(builder);
     flow.channel().set_latency(ms(1));
     let summary =
@@ -89,7 +89,7 @@ async fn two_instances_share_a_fan_out_without_duplicates() {
     let store = Arc::new(MemoryStore::new());
     let (channel, _replies) = TestChannel::new();
     let a = quick(Bot::builder())
-        .configure_proactive(|p| p.max_in_flight = 1)
+        .configure_proactive(|p| p.max_in_flight(1))
         .store(store.clone())
         .default_channel(channel.clone())
         .build();
@@ -154,9 +154,8 @@ async fn replace_drops_the_waterfall() {
 
 #[tokio::test]
 async fn the_service_url_limit_spaces_every_conversation_on_it() {
-    let builder = quick(Bot::builder()).configure_proactive(|p| {
-        p.rate_limits = RateLimits { per_conversation: None, per_service_url: Some(Rate::new(5.0, 1)) };
-    });
+    let builder = quick(Bot::builder())
+        .configure_proactive(|p| p.rate_limits(RateLimits::unlimited().per_service_url(Some(Rate::new(5.0, 1)))));
     let flow = TestFlow::new(builder);
     let summary = flow.bot().send_to_all((0..4).map(address), Message::new().text("hi")).await.unwrap().summary().await;
     assert_eq!(summary.delivered, 4);
@@ -169,7 +168,7 @@ async fn the_service_url_limit_spaces_every_conversation_on_it() {
 async fn under_mixed_failures_every_message_is_delivered_or_dead_with_a_reason() {
     const CONVERSATIONS: usize = 200;
     const PER_CONVERSATION: usize = 10;
-    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| p.max_in_flight = 32));
+    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| p.max_in_flight(32)));
     let bot = flow.bot().clone();
     for i in 0..CONVERSATIONS {
         let conv = format!("conv{i}");

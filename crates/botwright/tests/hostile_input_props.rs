@@ -173,18 +173,18 @@ proptest! {
     #[test]
     fn backoff_is_bounded(attempt in any::<u32>(), secs in any::<u64>(), nanos in 0u32..1_000_000_000,
                           given in any::<bool>(), initial in any::<u64>(), max in any::<u64>()) {
-        let policy = RetryPolicy {
-            initial_backoff: Duration::from_millis(initial),
-            max_backoff: Duration::from_millis(max),
-            ..RetryPolicy::default()
-        };
+        let (max_backoff, max_retry_after) = (Duration::from_millis(max), Duration::from_secs(3600));
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(initial))
+            .max_backoff(max_backoff)
+            .max_retry_after(max_retry_after);
         let retry_after = given.then(|| Duration::new(secs, nanos));
         let wait = policy.backoff(attempt, retry_after);
-        prop_assert!(wait <= policy.max_backoff.max(policy.max_retry_after));
-        if let Some(after) = retry_after.filter(|a| *a <= policy.max_retry_after) {
+        prop_assert!(wait <= max_backoff.max(max_retry_after));
+        if let Some(after) = retry_after.filter(|a| *a <= max_retry_after) {
             prop_assert!(wait >= after);
         }
-        prop_assert!(wait <= policy.max_backoff || retry_after.is_some_and(|a| wait == a));
+        prop_assert!(wait <= max_backoff || retry_after.is_some_and(|a| wait == a));
     }
 }
 
@@ -216,8 +216,11 @@ fn an_unknown_id_with_parameters_is_sent_as_is() {
 #[test]
 fn a_retry_after_above_the_limit_is_ignored() {
     let policy = RetryPolicy::default();
-    assert_eq!(policy.max_retry_after, Duration::from_secs(3600));
+    // The default limit is one hour: an hour is honoured, a second more is not.
+    assert_eq!(policy.backoff(1, Some(Duration::from_secs(3600))), Duration::from_secs(3600));
+    let max_backoff = Duration::from_secs(30);
+    assert!(policy.backoff(1, Some(Duration::from_secs(3601))) <= max_backoff);
     let wait = policy.backoff(1, Some(Duration::from_secs(u64::MAX)));
-    assert!(wait <= policy.max_backoff);
+    assert!(wait <= max_backoff);
     assert_eq!(policy.backoff(1, Some(Duration::from_secs(120))), Duration::from_secs(120));
 }

@@ -225,8 +225,11 @@ fn target(from: &Source, path: &[String], modules: &BTreeSet<Vec<String>>) -> Op
     Some(base)
 }
 
-/// Edges between modules: (from, to), deepest known modules.
-fn edges(src: &Path) -> (Vec<(Vec<String>, Vec<String>)>, BTreeSet<Vec<String>>) {
+/// A module's path, `["recognize", "time_parser"]`.
+type Module = Vec<String>;
+
+/// Edges between modules: (from, to), deepest known modules; and every module.
+fn edges(src: &Path) -> (Vec<(Module, Module)>, BTreeSet<Module>) {
     let sources = sources(src);
     let mut modules: BTreeSet<Vec<String>> = sources.iter().map(|s| s.module.clone()).collect();
     modules.insert(Vec::new());
@@ -302,11 +305,12 @@ fn find_cycle(nodes: &BTreeSet<String>, edges: &BTreeSet<(String, String)>) -> O
 
 /// Sibling modules of one directory (or the crate's top level) that form a cycle.
 fn sibling_cycles(
-    edges: &[(Vec<String>, Vec<String>)],
-    modules: &BTreeSet<Vec<String>>,
+    edges: &[(Module, Module)],
+    modules: &BTreeSet<Module>,
     skip_top: &BTreeSet<String>,
 ) -> Vec<Vec<String>> {
-    let parents: BTreeSet<Vec<String>> = modules.iter().filter(|m| !m.is_empty()).map(|m| m[..m.len() - 1].to_vec()).collect();
+    let parents: BTreeSet<Vec<String>> =
+        modules.iter().filter(|m| !m.is_empty()).map(|m| m[..m.len() - 1].to_vec()).collect();
     let mut cycles = Vec::new();
     for parent in parents {
         let depth = parent.len();
@@ -318,7 +322,9 @@ fn sibling_cycles(
             .collect();
         let local: BTreeSet<(String, String)> = edges
             .iter()
-            .filter(|(from, to)| from.len() > depth && to.len() > depth && from[..depth] == parent[..] && to[..depth] == parent[..])
+            .filter(|(from, to)| {
+                from.len() > depth && to.len() > depth && from[..depth] == parent[..] && to[..depth] == parent[..]
+            })
             .map(|(from, to)| (from[depth].clone(), to[depth].clone()))
             .filter(|(from, to)| from != to && children.contains(from) && children.contains(to))
             .collect();
@@ -347,7 +353,8 @@ fn every_dependency_points_to_the_same_or_an_earlier_layer() {
     let names = root_names(&std::fs::read_to_string(src.join("lib.rs")).unwrap());
     let mut back = BTreeSet::new();
     for (from, to) in &edges {
-        let (Some(from_top), Some(&from_layer)) = (from.first(), from.first().and_then(|m| layer_of.get(m.as_str()))) else {
+        let (Some(from_top), Some(&from_layer)) = (from.first(), from.first().and_then(|m| layer_of.get(m.as_str())))
+        else {
             continue;
         };
         let to_top = match to.first() {
@@ -376,7 +383,11 @@ fn every_dependency_points_to_the_same_or_an_earlier_layer() {
             }
         }
     }
-    assert!(back.is_empty(), "dependencies pointing to a later layer:\n{}", back.into_iter().collect::<Vec<_>>().join("\n"));
+    assert!(
+        back.is_empty(),
+        "dependencies pointing to a later layer:\n{}",
+        back.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[test]
@@ -402,7 +413,9 @@ fn the_bot_framework_crate_has_no_module_cycles() {
 /// The checker itself finds what it must: a back edge through a `use` tree, and a cycle.
 #[test]
 fn the_checker_sees_use_trees_and_cycles() {
-    let found = paths(&code_only("use crate::{a::B, c::{d::E, F}};\nfn f() { super::g::h(); let s = \"crate::x\"; } // crate::y"));
+    let found = paths(&code_only(
+        "use crate::{a::B, c::{d::E, F}};\nfn f() { super::g::h(); let s = \"crate::x\"; } // crate::y",
+    ));
     assert!(found.contains(&vec!["crate".into(), "a".into(), "B".into()]));
     assert!(found.contains(&vec!["crate".into(), "c".into(), "d".into(), "E".into()]));
     assert!(found.contains(&vec!["super".into(), "g".into(), "h".into()]));

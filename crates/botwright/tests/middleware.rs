@@ -81,12 +81,7 @@ async fn middleware_wrap_the_turn_in_the_order_added_and_see_its_outcome() {
     flow.bot_says("echo: hi +outer +inner").await;
     assert_eq!(
         *log.lock().unwrap(),
-        [
-            "outer before hi",
-            "inner before hi +outer",
-            "inner after Some(Completed)",
-            "outer after Some(Completed)",
-        ]
+        ["outer before hi", "inner before hi +outer", "inner after Some(Completed)", "outer after Some(Completed)",]
     );
 }
 

@@ -234,9 +234,8 @@ async fn a_deadline_without_an_outbox_withdraws_between_attempts() {
 
 #[tokio::test]
 async fn rate_limits_space_one_conversation_without_holding_up_another() {
-    let builder = quick(Bot::builder()).configure_proactive(|p| {
-        p.rate_limits = RateLimits { per_conversation: Some(Rate::new(5.0, 1)), per_service_url: None };
-    });
+    let builder = quick(Bot::builder())
+        .configure_proactive(|p| p.rate_limits(RateLimits::unlimited().per_conversation(Some(Rate::new(5.0, 1)))));
     let flow = TestFlow::new(builder);
     let bot = flow.bot().clone();
     for n in 0..4 {
@@ -257,7 +256,7 @@ async fn rate_limits_space_one_conversation_without_holding_up_another() {
 async fn shutdown_leaves_undelivered_messages_for_the_next_instance() {
     let store = Arc::new(MemoryStore::new());
     let (channel, _replies) = TestChannel::new();
-    let lease = |b: BotBuilder| b.configure_proactive(|p: &mut ProactiveSettings| p.lease = ms(300));
+    let lease = |b: BotBuilder| b.configure_proactive(|p: ProactiveSettings| p.lease(ms(300)));
     let a = lease(quick(Bot::builder())).store(store.clone()).default_channel(channel.clone()).build();
     channel.hold("conv1");
     let first = a.enqueue(Message::new().address(address(1)).text("first")).await.unwrap();
@@ -308,13 +307,9 @@ async fn a_proactive_dialogs_messages_go_through_the_outbox() {
 
 #[tokio::test]
 async fn a_message_too_old_to_retry_is_given_up() {
-    let builder = quick(Bot::builder()).retry_policy(RetryPolicy {
-        max_attempts: 100,
-        initial_backoff: ms(10),
-        max_backoff: ms(20),
-        max_age: ms(200),
-        ..RetryPolicy::default()
-    });
+    let builder = quick(Bot::builder()).retry_policy(
+        RetryPolicy::default().max_attempts(100).initial_backoff(ms(10)).max_backoff(ms(20)).max_age(ms(200)),
+    );
     let flow = TestFlow::new(builder);
     flow.channel().fail_next("conv1", (0..1000).map(|_| unavailable()));
     let error = flow.bot().send(Message::new().address(address(1)).text("old")).await.unwrap_err();
@@ -349,10 +344,9 @@ async fn without_an_outbox_a_queued_message_is_withdrawn_at_its_deadline() {
 
 #[tokio::test]
 async fn finished_entries_are_purged_after_the_retention_and_pending_ones_never() {
-    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| {
-        p.outbox_retention = Some(Duration::ZERO);
-        p.purge_interval = ms(50);
-    }));
+    let flow = TestFlow::new(
+        quick(Bot::builder()).configure_proactive(|p| p.outbox_retention(Some(Duration::ZERO)).purge_interval(ms(50))),
+    );
     let bot = flow.bot().clone();
     let delivered = bot.send(Message::new().address(address(1)).text("now")).await.unwrap();
     let id = delivered.outbox_id.unwrap();
@@ -374,10 +368,8 @@ async fn finished_entries_are_purged_after_the_retention_and_pending_ones_never(
 
 #[tokio::test]
 async fn without_a_retention_finished_entries_are_kept() {
-    let flow = TestFlow::new(quick(Bot::builder()).configure_proactive(|p| {
-        p.outbox_retention = None;
-        p.purge_interval = ms(20);
-    }));
+    let flow =
+        TestFlow::new(quick(Bot::builder()).configure_proactive(|p| p.outbox_retention(None).purge_interval(ms(20))));
     let bot = flow.bot().clone();
     let id = bot.send(Message::new().address(address(1)).text("kept")).await.unwrap().outbox_id.unwrap();
     tokio::time::sleep(ms(200)).await;

@@ -8,7 +8,7 @@
 
 use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
-use botwright::proactive::RateLimits;
+use botwright::proactive::{ProactiveSettings, RateLimits};
 use botwright::storage::MemoryStore;
 use botwright::{Bot, Prompt, Waterfall};
 use botwright_bench::workload::WATERFALL_PROMPT;
@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
     // The channel simulator is local: no Bot Framework rate limits.
     let bot = builder
         .default_channel(Arc::new(framework.channel()))
-        .configure_proactive(|p| p.rate_limits = RateLimits::unlimited())
+        .proactive(ProactiveSettings::default().rate_limits(RateLimits::unlimited()))
         .build();
     let app = framework.router(bot.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))

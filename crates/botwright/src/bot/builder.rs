@@ -18,23 +18,24 @@ use std::time::Duration;
 
 /// How a bot behaves; every field has a sensible default.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Settings {
     /// The dialog a message starts when the stack is empty (default `/`).
-    pub default_dialog: String,
+    pub(crate) default_dialog: String,
     /// Its arguments.
-    pub default_args: Value,
+    pub(crate) default_args: Value,
     /// Whether user data is stored (default `true`). The preferred locale and the address book
     /// are stored either way.
-    pub persist_user_data: bool,
+    pub(crate) persist_user_data: bool,
     /// Whether conversation data is stored (default `true`).
-    pub persist_conversation_data: bool,
+    pub(crate) persist_conversation_data: bool,
     /// A pause before each turn's messages leave (default none: they leave as soon as the turn's
     /// state is saved). Bot Builder v3 waited 250 ms.
-    pub batch_delay: Duration,
+    pub(crate) batch_delay: Duration,
     /// What the user is told when a dialog fails (default: message `default_error`).
-    pub error_message: Text,
+    pub(crate) error_message: Text,
     /// How often a turn is run again when another instance changed its state meanwhile.
-    pub max_turn_attempts: u32,
+    pub(crate) max_turn_attempts: u32,
 }
 
 impl Default for Settings {
@@ -48,6 +49,53 @@ impl Default for Settings {
             error_message: Text::localized("default_error"),
             max_turn_attempts: 8,
         }
+    }
+}
+
+/// Builder methods, one per setting, named after it.
+impl Settings {
+    /// The dialog a message starts when the stack is empty (default `/`).
+    pub fn default_dialog(mut self, default_dialog: impl Into<String>) -> Self {
+        self.default_dialog = default_dialog.into();
+        self
+    }
+
+    /// Its arguments.
+    pub fn default_args(mut self, default_args: Value) -> Self {
+        self.default_args = default_args;
+        self
+    }
+
+    /// Whether user data is stored (default `true`). The preferred locale and the address book
+    /// are stored either way.
+    pub fn persist_user_data(mut self, persist_user_data: bool) -> Self {
+        self.persist_user_data = persist_user_data;
+        self
+    }
+
+    /// Whether conversation data is stored (default `true`).
+    pub fn persist_conversation_data(mut self, persist_conversation_data: bool) -> Self {
+        self.persist_conversation_data = persist_conversation_data;
+        self
+    }
+
+    /// A pause before each turn's messages leave (default none: they leave as soon as the turn's
+    /// state is saved). Bot Builder v3 waited 250 ms.
+    pub fn batch_delay(mut self, batch_delay: Duration) -> Self {
+        self.batch_delay = batch_delay;
+        self
+    }
+
+    /// What the user is told when a dialog fails (default: message `default_error`).
+    pub fn error_message(mut self, error_message: impl Into<Text>) -> Self {
+        self.error_message = error_message.into();
+        self
+    }
+
+    /// How often a turn is run again when another instance changed its state meanwhile.
+    pub fn max_turn_attempts(mut self, max_turn_attempts: u32) -> Self {
+        self.max_turn_attempts = max_turn_attempts;
+        self
     }
 }
 
@@ -116,9 +164,10 @@ impl BotBuilder {
         self
     }
 
-    /// Changes the settings.
-    pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
-        f(&mut self.settings);
+    /// Changes the settings with their builder methods:
+    /// `.configure(|s| s.batch_delay(Duration::from_millis(250)))`.
+    pub fn configure(mut self, f: impl FnOnce(Settings) -> Settings) -> Self {
+        self.settings = f(self.settings);
         self
     }
 
@@ -181,9 +230,10 @@ impl BotBuilder {
         self
     }
 
-    /// Changes the proactive engine's settings.
-    pub fn configure_proactive(mut self, f: impl FnOnce(&mut ProactiveSettings)) -> Self {
-        f(&mut self.proactive);
+    /// Changes the proactive engine's settings with their builder methods:
+    /// `.configure_proactive(|p| p.max_in_flight(16))`.
+    pub fn configure_proactive(mut self, f: impl FnOnce(ProactiveSettings) -> ProactiveSettings) -> Self {
+        self.proactive = f(self.proactive);
         self
     }
 

@@ -17,16 +17,24 @@ use tokio::time::Instant;
 /// A rate: `per_second` on average, with bursts of up to `burst`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate {
-    /// The sustained rate, in messages per second (must be above zero to limit anything).
-    pub per_second: f64,
-    /// How many messages may go at once after a quiet spell (at least 1).
-    pub burst: u32,
+    per_second: f64,
+    burst: u32,
 }
 
 impl Rate {
     /// `per_second` on average, bursts of `burst`.
     pub fn new(per_second: f64, burst: u32) -> Self {
         Rate { per_second, burst }
+    }
+
+    /// The sustained rate, in messages per second (must be above zero to limit anything).
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
+    /// How many messages may go at once after a quiet spell (at least 1).
+    pub fn burst(&self) -> u32 {
+        self.burst
     }
 }
 
@@ -41,20 +49,36 @@ impl Rate {
 /// ```
 /// use botwright::proactive::{RateLimits, Rate};
 /// let benchmark = RateLimits::unlimited();
-/// let strict = RateLimits { per_conversation: Some(Rate::new(1.0, 3)), ..RateLimits::default() };
+/// let strict = RateLimits::default().per_conversation(Some(Rate::new(1.0, 3)));
 /// # let _ = (benchmark, strict);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[must_use]
 pub struct RateLimits {
     /// Per conversation (default: burst 7, then 2 per second).
-    pub per_conversation: Option<Rate>,
+    pub(crate) per_conversation: Option<Rate>,
     /// Per service URL (default: burst 50, 50 per second).
-    pub per_service_url: Option<Rate>,
+    pub(crate) per_service_url: Option<Rate>,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits { per_conversation: Some(Rate::new(2.0, 7)), per_service_url: Some(Rate::new(50.0, 50)) }
+    }
+}
+
+/// Builder methods, one per setting, named after it.
+impl RateLimits {
+    /// Per conversation (default: burst 7, then 2 per second).
+    pub fn per_conversation(mut self, per_conversation: Option<Rate>) -> Self {
+        self.per_conversation = per_conversation;
+        self
+    }
+
+    /// Per service URL (default: burst 50, 50 per second).
+    pub fn per_service_url(mut self, per_service_url: Option<Rate>) -> Self {
+        self.per_service_url = per_service_url;
+        self
     }
 }
 

@@ -5,20 +5,21 @@ use std::time::Duration;
 
 /// How hard the engine tries before giving a message up.
 #[derive(Debug, Clone, PartialEq)]
+#[must_use]
 pub struct RetryPolicy {
     /// Attempts in all (the first one included).
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// The wait after the first failure; doubled after each further failure.
-    pub initial_backoff: Duration,
+    pub(crate) initial_backoff: Duration,
     /// The longest wait between attempts of the engine's own backoff (a longer `Retry-After`
     /// is still honoured, up to [`RetryPolicy::max_retry_after`]).
-    pub max_backoff: Duration,
+    pub(crate) max_backoff: Duration,
     /// The longest `Retry-After` a channel may ask for (default 1 hour). The header comes from
     /// the network: a longer one is not honoured, the attempt counts as failed and the message
     /// backs off as if no `Retry-After` had been given.
-    pub max_retry_after: Duration,
+    pub(crate) max_retry_after: Duration,
     /// Give up once a message is this old (checked after a failed attempt).
-    pub max_age: Duration,
+    pub(crate) max_age: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -30,6 +31,42 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(60 * 60),
             max_age: Duration::from_secs(10 * 60),
         }
+    }
+}
+
+/// Builder methods, one per setting, named after it.
+impl RetryPolicy {
+    /// Attempts in all (the first one included).
+    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// The wait after the first failure; doubled after each further failure.
+    pub fn initial_backoff(mut self, initial_backoff: Duration) -> Self {
+        self.initial_backoff = initial_backoff;
+        self
+    }
+
+    /// The longest wait between attempts of the engine's own backoff (a longer `Retry-After`
+    /// is still honoured, up to [`RetryPolicy::max_retry_after`]).
+    pub fn max_backoff(mut self, max_backoff: Duration) -> Self {
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// The longest `Retry-After` a channel may ask for (default 1 hour). The header comes from
+    /// the network: a longer one is not honoured, the attempt counts as failed and the message
+    /// backs off as if no `Retry-After` had been given.
+    pub fn max_retry_after(mut self, max_retry_after: Duration) -> Self {
+        self.max_retry_after = max_retry_after;
+        self
+    }
+
+    /// Give up once a message is this old (checked after a failed attempt).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
     }
 }
 

@@ -16,17 +16,14 @@ pub(crate) fn ms(n: u64) -> Duration {
 /// Quick retries and polls, so tests do not wait for production defaults.
 pub(crate) fn quick(builder: BotBuilder) -> BotBuilder {
     builder
-        .retry_policy(RetryPolicy {
-            max_attempts: 5,
-            initial_backoff: ms(10),
-            max_backoff: ms(40),
-            max_age: Duration::from_secs(60),
-            ..RetryPolicy::default()
-        })
-        .configure_proactive(|p| {
-            p.poll_interval = ms(50);
-            p.rate_limits = RateLimits::unlimited();
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(5)
+                .initial_backoff(ms(10))
+                .max_backoff(ms(40))
+                .max_age(Duration::from_secs(60)),
+        )
+        .configure_proactive(|p| p.poll_interval(ms(50)).rate_limits(RateLimits::unlimited()))
 }
 
 pub(crate) fn address(i: usize) -> Address {
