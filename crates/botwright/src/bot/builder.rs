@@ -112,6 +112,7 @@ impl Settings {
 /// # let _ = bot;
 /// ```
 #[derive(Default)]
+#[must_use]
 pub struct BotBuilder {
     dialogs: HashMap<String, Arc<dyn Dialog>>,
     actions: Vec<Action>,

@@ -47,6 +47,7 @@ pub(crate) type InvokeHandler = Arc<dyn Fn(Session) -> BoxFuture<'static, Invoke
 
 /// How [`Bot::begin_dialog`] treats the dialog the user is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum StackPolicy {
     /// Drop the user's dialog stack and begin the dialog (Bot Builder v3's behaviour). User and
     /// conversation data are kept.

@@ -30,6 +30,7 @@ use std::task::{Context, Poll};
 
 /// Why one address of a fan-out was not reached.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FanOutError {
     /// The message was not delivered.
     #[error(transparent)]

@@ -32,6 +32,7 @@ use std::time::{Duration, SystemTime};
 /// When a job runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum When {
     /// Once, at this time.
     At(SystemTime),
@@ -100,6 +101,7 @@ fn parse_cron(expr: &str, time_zone: &str) -> Result<(cron::Schedule, Tz), Sched
 /// What a scheduled job does.
 #[allow(clippy::large_enum_variant)] // jobs are few; their size does not matter
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ProactiveJob {
     /// Sends a message to the address it carries (a localized message resolves in the user's
     /// preferred locale when the job runs).
@@ -139,6 +141,7 @@ pub struct ScheduledJob {
 
 /// Why a job could not be scheduled or read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScheduleError {
     /// The bot's store keeps no jobs.
     #[error("this bot has no job store")]
