@@ -26,7 +26,7 @@ impl InvokeResponse {
     }
 }
 
-/// What a turn produced for the caller of [`Bot::receive`].
+/// What a turn produced for the caller of [`Bot::receive`](crate::Bot::receive).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub enum TurnOutcome {

@@ -2,7 +2,7 @@
 //!
 //! [`Bot::receive`] runs one turn for an incoming activity:
 //!
-//! 1. middleware ([`Middleware::on_turn`](crate::middleware::Middleware::on_turn)) wraps the
+//! 1. middleware ([`Middleware::on_turn`]) wraps the
 //!    rest; non-message activities become [`BotEvent`]s (invokes go to the invoke handler);
 //! 2. the conversation's turn lock (in process, and across instances when the store has one);
 //! 3. state is loaded (user, conversation, private conversation with the dialog stack) with

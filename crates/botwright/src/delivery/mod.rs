@@ -14,12 +14,12 @@
 //!
 //! Before every attempt, on either path, the engine waits for the conversation's and the service
 //! URL's rate limits ([`RateLimits`]) and runs the send middleware
-//! ([`Middleware::on_send`](crate::middleware::Middleware::on_send)). A message that cannot be
+//! ([`Middleware::on_send`]). A message that cannot be
 //! delivered ends as a dead letter ([`DeadLetterReason`]) with a
 //! [`BotEvent::DeadLetter`], never in silence; a 403 or 404 marks the address stale and emits
 //! [`BotEvent::AddressStale`].
 //!
-//! The rest of the crate sees the engine through [`Delivery`]'s few calls only: accept a
+//! The rest of the crate sees the engine through `Delivery`'s few calls only: accept a
 //! message, submit a turn's messages (and learn their outbox ids), wait for an outcome, flush,
 //! start and shut down.
 
