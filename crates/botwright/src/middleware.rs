@@ -163,19 +163,21 @@ impl<'a> SendNext<'a> {
     }
 }
 
-/// Delivers `activity` through the send middleware and `channel`: one attempt. Without
-/// middleware the activity is not copied.
+/// Delivers `activity` through the send middleware and `channel`: one attempt. Returns the
+/// outcome and, when middleware ran, the activity as they passed it on (for the event that
+/// announces the delivery). Without middleware the activity is not copied.
 pub(crate) async fn attempt(
     middleware: &[Arc<dyn Middleware>],
     channel: &dyn Channel,
     address: &Address,
     activity: &Activity,
-) -> Result<Delivered, DeliveryError> {
+) -> (Result<Delivered, DeliveryError>, Option<Activity>) {
     if middleware.is_empty() {
-        return channel.deliver(address, activity).await;
+        return (channel.deliver(address, activity).await, None);
     }
     // Each attempt starts from the activity as accepted: a middleware that changes it does so
     // once per attempt, not once more per retry.
-    let mut activity = activity.clone();
-    SendNext::new(middleware, channel).run(address, &mut activity).await
+    let mut sent = activity.clone();
+    let result = SendNext::new(middleware, channel).run(address, &mut sent).await;
+    (result, Some(sent))
 }

@@ -7,6 +7,7 @@ mod common;
 use botwright::channel::{Delivered, DeliveryError};
 use botwright::dead_letter::DeadLetterReason;
 use botwright::error::{SendError, TurnError};
+use botwright::event::BotEvent;
 use botwright::middleware::{Middleware, Next, SendNext};
 use botwright::testing::TestFlow;
 use botwright::{Activity, Address, Bot, Message, TurnOutcome, Waterfall, async_trait};
@@ -135,6 +136,7 @@ async fn a_send_middleware_rewrites_each_attempt_from_the_message_as_accepted() 
     let attempts = Arc::new(Mutex::new(0));
     let mut flow = TestFlow::new(echo().middleware(Sign { attempts: attempts.clone() }));
     let conversation = flow.address().conversation.id;
+    let mut events = flow.bot().events();
     // A reply (in memory), twice refused before it goes: signed once, not three times.
     flow.channel().fail_next(&conversation, [unavailable(), unavailable()]);
     flow.user_says("hi").await;
@@ -145,6 +147,14 @@ async fn a_send_middleware_rewrites_each_attempt_from_the_message_as_accepted() 
     flow.bot().send(Message::new().address(flow.address()).text("news")).await.unwrap();
     flow.bot_says("news — bot").await;
     assert_eq!(*attempts.lock().unwrap(), 5);
+    // Observers see what was sent.
+    let mut outgoing = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let BotEvent::Outgoing { activity, .. } = event {
+            outgoing.push(activity.text().to_owned());
+        }
+    }
+    assert_eq!(outgoing, ["echo: hi — bot", "news — bot"]);
 }
 
 /// Withholds messages that contain a word.
@@ -181,7 +191,7 @@ async fn a_withheld_message_is_withdrawn_not_a_dead_letter() {
     assert_eq!(records.len(), 1);
     assert_eq!(DeadLetterReason::parse(&records[0].reason), DeadLetterReason::Withheld);
     while let Ok(event) = events.try_recv() {
-        assert!(!matches!(event, botwright::bot::BotEvent::DeadLetter { .. }), "{event:?}");
+        assert!(!matches!(event, BotEvent::DeadLetter { .. }), "{event:?}");
     }
     // A reply, too.
     flow.user_says("secret").await;

@@ -218,13 +218,14 @@ impl Engine {
                 return Err(SendError::Withdrawn { last_error: None });
             }
             attempts += 1;
-            let result = middleware::attempt(&self.middleware, channel.as_ref(), &out.address, &out.activity).await;
+            let (result, sent) =
+                middleware::attempt(&self.middleware, channel.as_ref(), &out.address, &out.activity).await;
             if result.is_err() && out.withdrawal.as_ref().is_some_and(|w| !w.end_attempt()) {
                 return Err(SendError::Withdrawn { last_error: None });
             }
             match result {
                 Ok(delivered) => {
-                    self.delivered(&out.address, &out.activity, &delivered);
+                    self.delivered(&out.address, sent.as_ref().unwrap_or(&out.activity), &delivered);
                     return Ok(delivered);
                 }
                 Err(error) if error.is_retryable() => {

@@ -338,9 +338,10 @@ impl Engine {
         };
         self.limiters.acquire(&entry.conversation_key, &address.service_url).await;
         let attempts = entry.attempts + 1;
-        match middleware::attempt(&self.middleware, channel.as_ref(), &address, &activity).await {
+        let (result, sent) = middleware::attempt(&self.middleware, channel.as_ref(), &address, &activity).await;
+        match result {
             Ok(delivered) => {
-                self.delivered(&address, &activity, &delivered);
+                self.delivered(&address, sent.as_ref().unwrap_or(&activity), &delivered);
                 let ending = Some(Ending::new(Finished::Delivered(delivered.clone()), fan_out, Some(address)));
                 (Settlement::Delivered { activity_id: delivered.activity_id }, ending)
             }
