@@ -44,6 +44,7 @@ pub mod address;
 pub mod channel;
 pub mod dead_letter;
 pub mod error;
+pub mod format;
 mod later;
 pub mod locale;
 pub mod message;

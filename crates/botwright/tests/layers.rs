@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "channel",
             "dead_letter",
             "error",
+            "format",
             "later",
             "locale",
             "message",

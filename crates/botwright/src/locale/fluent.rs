@@ -1,7 +1,7 @@
 //! Project Fluent catalogs: one bundle per locale, holding every `.ftl` resource of that locale.
 
 use super::error::LocaleError;
-use crate::text::Args;
+use crate::format::Args;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::resolver::ResolverError;
 use fluent_bundle::resolver::errors::ReferenceKind;

@@ -97,7 +97,7 @@ pub use builder::LocalizerBuilder;
 pub use error::LocaleError;
 pub use resolve::{normalize_locale, resolve_locale};
 
-use crate::text::{Args, format};
+use crate::format::{Args, format};
 use fluent::FluentCatalog;
 use rand::Rng;
 use resolve::{chain, normalized};

@@ -9,7 +9,8 @@ use std::ops::Range;
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use super::time_parser::{DateSpec, Meaning, Meridiem, Period, Phrases, TimeSpec, Unit, WeekdayMode};
+use super::time_parser::{DateSpec, Meaning, Meridiem, Phrases, TimeSpec, WeekdayMode};
+use super::time_words::{Period, Unit};
 
 /// A date and time found in a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

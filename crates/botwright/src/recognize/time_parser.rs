@@ -6,45 +6,7 @@ use chrono::{FixedOffset, NaiveDate, Weekday};
 use super::language::Language;
 use super::number_words::{Lexeme, lookup};
 use super::time_token::{Kind, Token, token_at};
-use super::time_words::{MONTHS, PERIODS, UNITS, WEEKDAYS, find};
-
-/// A unit of a relative time ("in 3 days").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unit {
-    Seconds,
-    Minutes,
-    Hours,
-    Days,
-    Weeks,
-    Months,
-    Years,
-}
-
-impl Unit {
-    /// Whether the unit moves the calendar date rather than the clock ("in 3 days at 5pm").
-    fn is_calendar(self) -> bool {
-        self.seconds().is_none()
-    }
-
-    /// The length of a clock unit in seconds; `None` for calendar units.
-    fn seconds(self) -> Option<i64> {
-        match self {
-            Unit::Seconds => Some(1),
-            Unit::Minutes => Some(60),
-            Unit::Hours => Some(3600),
-            Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => None,
-        }
-    }
-}
-
-/// A part of the day, which sets a default time and makes bare hours afternoon ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Period {
-    Morning,
-    Afternoon,
-    Evening,
-    Night,
-}
+use super::time_words::{MONTHS, PERIODS, Period, UNITS, Unit, WEEKDAYS, find};
 
 /// How a weekday is meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

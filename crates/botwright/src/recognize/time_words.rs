@@ -2,7 +2,43 @@
 
 use chrono::Weekday;
 
-use super::time_parser::{Period, Unit};
+/// A unit of a relative time ("in 3 days").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+impl Unit {
+    /// Whether the unit moves the calendar date rather than the clock ("in 3 days at 5pm").
+    pub(super) fn is_calendar(self) -> bool {
+        self.seconds().is_none()
+    }
+
+    /// The length of a clock unit in seconds; `None` for calendar units.
+    pub(super) fn seconds(self) -> Option<i64> {
+        match self {
+            Unit::Seconds => Some(1),
+            Unit::Minutes => Some(60),
+            Unit::Hours => Some(3600),
+            Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => None,
+        }
+    }
+}
+
+/// A part of the day, which sets a default time and makes bare hours afternoon ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Period {
+    Morning,
+    Afternoon,
+    Evening,
+    Night,
+}
 
 /// Month names and abbreviations.
 pub(crate) const MONTHS: &[(&str, u32)] = &[
