@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+pub use crate::error::ConfigError;
+
 /// The OpenID metadata of the Bot Framework's channel service (tokens from channels).
 pub const DEFAULT_OPENID_METADATA_URL: &str = "https://login.botframework.com/v1/.well-known/openidconfiguration";
 /// The OpenID metadata of the Azure AD tenant that signs the emulator's tokens.
@@ -22,9 +24,7 @@ pub const DEFAULT_TOKEN_URL: &str = "https://login.microsoftonline.com/botframew
 pub const DEFAULT_TOKEN_SCOPE: &str = "https://api.botframework.com/.default";
 /// The largest activity body the endpoint accepts by default: 256 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
-/// The largest response body read from a channel, the token service or the identity service
-/// by default: 1 MiB. Reading stops there (an endless body cannot exhaust memory).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_RESPONSE_BYTES;
 /// How long an outbound connection may take to open by default: 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole outbound request (connect, send, read the answer) may take by default: 30 s.
@@ -37,35 +37,6 @@ pub const DEFAULT_MAX_ID_BYTES: usize = 1024;
 pub const DEFAULT_UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The shortest time between two key refreshes caused by tokens signed with an unknown key.
 pub const DEFAULT_KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
-
-/// Why a configuration cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// An entry of the trusted service URLs is neither a host nor an http(s) URL.
-    #[error("trusted service URL {entry:?} is not a host or an http(s) URL: {reason}")]
-    InvalidTrustedServiceUrl {
-        /// The entry as given.
-        entry: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A password is set without an app id.
-    #[error("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not")]
-    PasswordWithoutAppId,
-    /// A variable holds a value that cannot be used.
-    #[error("{variable}={value:?} cannot be used: {reason}")]
-    InvalidValue {
-        /// The variable.
-        variable: String,
-        /// Its value.
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The HTTP client could not be built.
-    #[error("the HTTP client could not be built: {0}")]
-    HttpClient(String),
-}
 
 /// How the Bot Framework channel is set up.
 ///
@@ -178,7 +149,7 @@ impl Default for BotFrameworkConfig {
             key_refresh_cooldown: DEFAULT_KEY_REFRESH_COOLDOWN,
             key_max_age: Duration::from_secs(24 * 60 * 60),
             clock_skew: Duration::from_secs(300),
-            max_requests_in_flight: crate::connector::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_requests_in_flight: crate::limits::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
         }
     }
 }

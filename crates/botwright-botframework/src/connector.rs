@@ -36,9 +36,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-/// Requests a connector client has in flight at most unless configured otherwise
-/// ([`BotFrameworkConfig::max_requests_in_flight`](crate::BotFrameworkConfig::max_requests_in_flight)).
-pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
 use url::Url;
 
 /// What `encodeURIComponent` leaves alone: letters, digits and `-_.!~*'()`.
@@ -257,8 +254,8 @@ impl ConnectorClient {
             client,
             credentials,
             trusted,
-            DEFAULT_MAX_REQUESTS_IN_FLIGHT,
-            crate::config::DEFAULT_MAX_RESPONSE_BYTES,
+            crate::limits::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            crate::limits::DEFAULT_MAX_RESPONSE_BYTES,
         )
     }
 

@@ -64,6 +64,7 @@ pub mod config;
 pub mod connector;
 pub mod directline;
 pub mod endpoint;
+pub mod error;
 pub mod handler;
 pub mod limits;
 pub mod server;

@@ -6,6 +6,13 @@
 //! so memory stays bounded whatever comes. Error bodies kept in error texts are cut by
 //! [`truncate_text`] to [`MAX_ERROR_TEXT_BYTES`].
 
+/// How many connector requests may be in flight at once by default.
+pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
+
+/// The largest response body read from a channel, the token service or the identity service
+/// by default: 1 MiB. Reading stops there (an endless body cannot exhaust memory).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
 /// The most bytes of a service's error body kept in an error text.
 pub const MAX_ERROR_TEXT_BYTES: usize = 512;
 

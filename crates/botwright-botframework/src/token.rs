@@ -88,12 +88,12 @@ impl AppCredentials {
             scope: scope.into(),
             cached: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
-            max_response_bytes: crate::config::DEFAULT_MAX_RESPONSE_BYTES,
+            max_response_bytes: crate::limits::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
     /// The same credentials, reading token answers of at most `bytes` bytes (default
-    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::config::DEFAULT_MAX_RESPONSE_BYTES)).
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::limits::DEFAULT_MAX_RESPONSE_BYTES)).
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self

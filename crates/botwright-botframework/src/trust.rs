@@ -18,7 +18,7 @@
 //! earlier versions wrote, which are therefore read as `https` origins only); any other origin
 //! under [`TRUSTED_ORIGIN_PREFIX`]`origin`.
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use botwright::storage::{Precondition, Storage, StorageError};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
