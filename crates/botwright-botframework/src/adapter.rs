@@ -21,17 +21,17 @@ use std::sync::Arc;
 /// The Bot Framework channel: endpoint, connector client and authentication, sharing state.
 ///
 /// ```no_run
-/// use botwright::{Activity, async_trait, storage::MemoryStore};
-/// use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, HandlerResponse};
+/// use botwright::{Activity, TurnOutcome, async_trait, storage::MemoryStore};
+/// use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError};
 /// use std::sync::Arc;
 ///
 /// struct Echo;
 ///
 /// #[async_trait]
 /// impl ActivityHandler for Echo {
-///     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+///     async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
 ///         println!("{}", activity.text());
-///         Ok(HandlerResponse::accepted())
+///         Ok(TurnOutcome::Completed)
 ///     }
 /// }
 ///

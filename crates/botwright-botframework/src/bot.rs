@@ -1,9 +1,9 @@
 //! The bridge from the endpoint to a [`botwright::Bot`].
 
-use crate::handler::{ActivityHandler, HandlerError, HandlerResponse};
+use crate::handler::{ActivityHandler, HandlerError};
 use botwright::error::TurnError;
 use botwright::storage::StorageError;
-use botwright::{Activity, Bot, async_trait};
+use botwright::{Activity, Bot, TurnOutcome, async_trait};
 
 /// A bot takes the endpoint's activities: each runs one turn, and the endpoint answers once the
 /// turn's state is saved and its replies are queued for delivery.
@@ -14,12 +14,9 @@ use botwright::{Activity, Bot, async_trait};
 /// corrupt document, an unknown dialog) give 500. Nothing of a failed turn was saved or sent.
 #[async_trait]
 impl ActivityHandler for Bot {
-    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+    async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
         match self.receive(activity).await {
-            Ok(outcome) => Ok(match outcome.into_invoke_response() {
-                Some(invoke) => HandlerResponse::invoke(invoke.status, invoke.body),
-                None => HandlerResponse::accepted(),
-            }),
+            Ok(outcome) => Ok(outcome),
             Err(TurnError::InvalidActivity(e)) => {
                 Err(HandlerError::invalid(format!("the activity is not usable: {e}")))
             }

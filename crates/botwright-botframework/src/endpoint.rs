@@ -12,24 +12,27 @@
 //! [`BotFrameworkConfig::unavailable_retry_after`](crate::BotFrameworkConfig::unavailable_retry_after))
 //! when something the bot needs is down for now (its store: [`HandlerError::unavailable`](crate::HandlerError::unavailable)),
 //! and **500** when the handler failed otherwise or panicked.
-//! Every error is a JSON `{"error": {"code", "message"}}` that says what is wrong.
+//! Every refusal is a [`Rejection`](crate::rejection::Rejection): a JSON
+//! `{"error": {"code", "message"}}` that says what is wrong.
 //!
 //! After an authenticated activity, its service URL host becomes trusted with the bot's token
 //! (see [`TrustedHosts`]).
 
-use crate::auth::{AuthError, Authenticator, VerifiedToken, bearer_token};
-use crate::handler::{ActivityHandler, HandlerResponse};
+use crate::auth::{Authenticator, VerifiedToken, bearer_token};
+use crate::handler::ActivityHandler;
+use crate::rejection::Rejection;
 use crate::trust::{TrustedHosts, service_url_origin};
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use botwright::Activity;
 use botwright::activity::ActivityType;
+use botwright::{Activity, TurnOutcome};
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -50,20 +53,31 @@ pub(crate) fn router(state: EndpointState) -> Router {
     Router::new().route(MESSAGES_PATH, post(receive)).with_state(Arc::new(state))
 }
 
-/// A JSON error answer in the Bot Framework's shape.
-fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
-    let body = json!({ "error": { "code": code, "message": message.to_string() } });
-    (status, axum::Json(body)).into_response()
+/// The `Content-Type` is JSON (else 415).
+struct JsonContent;
+
+impl<S: Send + Sync> FromRequestParts<S> for JsonContent {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        is_json(&parts.headers).map(|()| JsonContent).map_err(Rejection::UnsupportedMediaType)
+    }
 }
 
-fn auth_error(failure: &AuthError) -> Response {
-    let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::FORBIDDEN);
-    tracing::info!(status = status.as_u16(), error = %failure, "refused an inbound request");
-    let mut response = error(status, failure.code(), failure);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+/// The bearer token of the `Authorization` header, when authentication is on (else 401); it is
+/// verified once the body is read (a forged token costs a key lookup, not an unbounded read).
+struct Bearer(Option<String>);
+
+impl FromRequestParts<Arc<EndpointState>> for Bearer {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<EndpointState>) -> Result<Self, Rejection> {
+        if state.authenticator.is_none() {
+            return Ok(Bearer(None));
+        }
+        let header = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("<not text>"));
+        Ok(Bearer(Some(bearer_token(header)?.to_owned())))
     }
-    response
 }
 
 fn is_json(headers: &HeaderMap) -> Result<(), String> {
@@ -79,88 +93,59 @@ fn is_json(headers: &HeaderMap) -> Result<(), String> {
     }
 }
 
-async fn receive(State(state): State<Arc<EndpointState>>, request: Request) -> Response {
+/// Reads the body, at most `limit` bytes.
+async fn read_body(request: Request, limit: usize) -> Result<axum::body::Bytes, Rejection> {
     let (parts, body) = request.into_parts();
-    if let Err(message) = is_json(&parts.headers) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", message);
-    }
-    let token = match &state.authenticator {
-        Some(_) => {
-            let header = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("<not text>"));
-            match bearer_token(header) {
-                Ok(token) => Some(token),
-                Err(failure) => return auth_error(&failure),
-            }
-        }
-        None => None,
-    };
-
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PayloadTooLarge",
-            format!("the body is larger than {} bytes", state.body_limit),
-        )
-    };
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > state.body_limit as u64) {
-        return too_large();
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(Rejection::PayloadTooLarge { limit });
     }
-    let bytes = match Limited::new(body, state.body_limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(failure) if failure.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-        Err(failure) => {
-            return error(StatusCode::BAD_REQUEST, "BadRequest", format!("the body could not be read: {failure}"));
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(failure) if failure.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(Rejection::PayloadTooLarge { limit })
         }
-    };
+        Err(failure) => Err(Rejection::UnreadableBody(failure.to_string())),
+    }
+}
 
+async fn receive(
+    State(state): State<Arc<EndpointState>>,
+    JsonContent: JsonContent,
+    Bearer(token): Bearer,
+    request: Request,
+) -> Result<Response, Rejection> {
+    let bytes = read_body(request, state.body_limit).await?;
     let verified: Option<VerifiedToken> = match (&state.authenticator, token) {
-        (Some(authenticator), Some(token)) => match authenticator.verify_token(token).await {
-            Ok(verified) => Some(verified),
-            Err(failure) => return auth_error(&failure),
-        },
+        (Some(authenticator), Some(token)) => Some(authenticator.verify_token(&token).await?),
         _ => None,
     };
-
-    let activity = match parse_activity(&bytes).and_then(|activity| check_lengths(activity, state.max_id_bytes)) {
-        Ok(activity) => activity,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "BadArgument", message),
-    };
-
+    let activity =
+        parse_activity(&bytes).and_then(|a| check_lengths(a, state.max_id_bytes)).map_err(Rejection::BadActivity)?;
     if let Some(verified) = &verified {
-        if let Err(failure) = verified.check_activity(&activity) {
-            return auth_error(&failure);
-        }
+        verified.check_activity(&activity)?;
         trust_service_url(&state.trusted, &activity).await;
     }
 
     let invoke = activity.kind == ActivityType::Invoke;
-    let handled = AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await;
-    match handled {
-        Ok(Ok(response)) if invoke => invoke_answer(response),
-        Ok(Ok(_)) => StatusCode::ACCEPTED.into_response(),
+    match AssertUnwindSafe(state.handler.handle(activity)).catch_unwind().await {
+        Ok(Ok(outcome)) if invoke => invoke_answer(outcome),
+        Ok(Ok(_)) => Ok(StatusCode::ACCEPTED.into_response()),
         Ok(Err(failure)) if failure.is_unavailable() => {
             tracing::warn!(error = %failure, source = ?std::error::Error::source(&failure), "the bot cannot accept activities for now");
-            let seconds = state.unavailable_retry_after.as_secs();
-            let mut response = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                format!("{failure}; retry after {seconds} seconds"),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
+            Err(Rejection::Unavailable { message: failure.to_string(), retry_after: state.unavailable_retry_after })
         }
         Ok(Err(failure)) if failure.is_invalid() => {
             tracing::debug!(error = %failure, "an unusable activity was refused");
-            error(StatusCode::BAD_REQUEST, "BadArgument", failure.to_string())
+            Err(Rejection::BadActivity(failure.to_string()))
         }
         Ok(Err(failure)) => {
             tracing::error!(error = %failure, "the bot did not accept an activity");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the bot failed to accept the activity")
+            Err(Rejection::HandlerFailed)
         }
         Err(_) => {
             tracing::error!("the bot panicked while accepting an activity");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the bot failed to accept the activity")
+            Err(Rejection::HandlerFailed)
         }
     }
 }
@@ -301,21 +286,22 @@ async fn trust_service_url(trusted: &TrustedHosts, activity: &Activity) {
     }
 }
 
-fn invoke_answer(response: HandlerResponse) -> Response {
-    let Some(invoke) = response.invoke else { return StatusCode::OK.into_response() };
+fn invoke_answer(outcome: TurnOutcome) -> Result<Response, Rejection> {
+    let Some(invoke) = outcome.into_invoke_response() else { return Ok(StatusCode::OK.into_response()) };
     let Ok(status) = StatusCode::from_u16(invoke.status) else {
         tracing::error!(status = invoke.status, "the bot answered an invoke with an invalid status");
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the bot answered with an invalid status");
+        return Err(Rejection::InvalidInvokeStatus(invoke.status));
     };
-    match invoke.body {
+    Ok(match invoke.body {
         Some(body) => (status, axum::Json(body)).into_response(),
         None => status.into_response(),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn explains_bad_bodies() {

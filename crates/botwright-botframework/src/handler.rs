@@ -5,46 +5,9 @@
 //! an activity the endpoint accepted (202) was safely handed over. Answer quickly: persist or
 //! enqueue the activity and return; the channel times out slow endpoints.
 
-use botwright::Activity;
-use botwright::async_trait;
-use serde_json::Value;
+pub use botwright::InvokeResponse;
+use botwright::{Activity, TurnOutcome, async_trait};
 use std::sync::Arc;
-
-/// The answer to an `invoke` activity: sent back as the HTTP response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InvokeResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// The JSON body, if any.
-    pub body: Option<Value>,
-}
-
-impl InvokeResponse {
-    /// An answer with this status and body.
-    pub fn new(status: u16, body: Option<Value>) -> Self {
-        InvokeResponse { status, body }
-    }
-}
-
-/// What the handler made of an activity.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HandlerResponse {
-    /// For `invoke` activities: the HTTP answer (none means 200 with an empty body). Ignored for
-    /// other activities, which are answered 202.
-    pub invoke: Option<InvokeResponse>,
-}
-
-impl HandlerResponse {
-    /// The activity was accepted; nothing to say.
-    pub fn accepted() -> Self {
-        HandlerResponse::default()
-    }
-
-    /// The answer to an invoke.
-    pub fn invoke(status: u16, body: Option<Value>) -> Self {
-        HandlerResponse { invoke: Some(InvokeResponse::new(status, body)) }
-    }
-}
 
 /// Why the handler did not accept an activity: the endpoint answers 500 so the channel may
 /// retry, 503 with `Retry-After` when something the bot needs is down for now
@@ -103,29 +66,33 @@ impl HandlerError {
 
 /// Receives the activities the endpoint accepted.
 ///
+/// It answers with the core's [`TurnOutcome`]: [`Invoked`](TurnOutcome::Invoked) carries an
+/// `invoke`'s answer (its status and body go back in the HTTP response); any other outcome is
+/// answered 202 (200 with an empty body for an `invoke` without an answer).
+///
 /// ```
-/// use botwright::{Activity, async_trait};
-/// use botwright_botframework::{ActivityHandler, HandlerError, HandlerResponse};
+/// use botwright::{Activity, TurnOutcome, async_trait};
+/// use botwright_botframework::{ActivityHandler, HandlerError};
 ///
 /// struct Log;
 ///
 /// #[async_trait]
 /// impl ActivityHandler for Log {
-///     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+///     async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
 ///         println!("{}: {}", activity.from_id(), activity.text());
-///         Ok(HandlerResponse::accepted())
+///         Ok(TurnOutcome::Completed)
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait ActivityHandler: Send + Sync + 'static {
     /// Takes one activity. Return once it is safely handed over (queued, stored, or handled).
-    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError>;
+    async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError>;
 }
 
 #[async_trait]
 impl<T: ActivityHandler + ?Sized> ActivityHandler for Arc<T> {
-    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+    async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
         (**self).handle(activity).await
     }
 }

@@ -17,17 +17,17 @@
 //! ## Mounting the endpoint
 //!
 //! ```no_run
-//! use botwright::{Activity, async_trait, storage::MemoryStore};
-//! use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, HandlerResponse};
+//! use botwright::{Activity, TurnOutcome, async_trait, storage::MemoryStore};
+//! use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError};
 //! use std::sync::Arc;
 //!
 //! struct Greeter;
 //!
 //! #[async_trait]
 //! impl ActivityHandler for Greeter {
-//!     async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+//!     async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
 //!         tracing::info!(text = activity.text(), "received");
-//!         Ok(HandlerResponse::accepted())
+//!         Ok(TurnOutcome::Completed)
 //!     }
 //! }
 //!
@@ -67,6 +67,7 @@ pub mod endpoint;
 pub mod error;
 pub mod handler;
 pub mod limits;
+pub mod rejection;
 pub mod server;
 pub mod token;
 mod transport;
@@ -78,7 +79,7 @@ pub use channel::BotFrameworkChannel;
 pub use config::{BotFrameworkConfig, ConfigError};
 pub use connector::{ConnectorClient, ConnectorError};
 pub use directline::{DirectLine, DirectLineChannel, DirectLineConfig, UserIds};
-pub use handler::{ActivityHandler, HandlerError, HandlerResponse, InvokeResponse};
+pub use handler::{ActivityHandler, HandlerError, InvokeResponse};
 pub use server::ServerLimits;
 pub use token::{AppCredentials, TokenError};
 pub use trust::TrustedHosts;

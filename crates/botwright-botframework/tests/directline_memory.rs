@@ -7,9 +7,9 @@
 //! The only test in this binary, so that the process's memory is this test's.
 
 use axum::Router;
-use botwright::{Activity, async_trait};
+use botwright::{Activity, TurnOutcome, async_trait};
 use botwright_botframework::directline::{DirectLine, DirectLineConfig};
-use botwright_botframework::{ActivityHandler, HandlerError, HandlerResponse};
+use botwright_botframework::{ActivityHandler, HandlerError};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -18,8 +18,8 @@ struct Accepts;
 
 #[async_trait]
 impl ActivityHandler for Accepts {
-    async fn handle(&self, _activity: Activity) -> Result<HandlerResponse, HandlerError> {
-        Ok(HandlerResponse::accepted())
+    async fn handle(&self, _activity: Activity) -> Result<TurnOutcome, HandlerError> {
+        Ok(TurnOutcome::Completed)
     }
 }
 

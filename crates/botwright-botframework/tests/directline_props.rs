@@ -5,9 +5,9 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, Uri};
-use botwright::{Activity, async_trait};
+use botwright::{Activity, TurnOutcome, async_trait};
 use botwright_botframework::directline::{DirectLine, DirectLineConfig, UserIds};
-use botwright_botframework::{ActivityHandler, HandlerError, HandlerResponse};
+use botwright_botframework::{ActivityHandler, HandlerError};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -21,8 +21,8 @@ struct Accepts;
 
 #[async_trait]
 impl ActivityHandler for Accepts {
-    async fn handle(&self, _activity: Activity) -> Result<HandlerResponse, HandlerError> {
-        Ok(HandlerResponse::accepted())
+    async fn handle(&self, _activity: Activity) -> Result<TurnOutcome, HandlerError> {
+        Ok(TurnOutcome::Completed)
     }
 }
 

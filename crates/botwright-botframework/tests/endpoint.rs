@@ -191,12 +191,12 @@ impl botwright_botframework::ActivityHandler for Gate {
     async fn handle(
         &self,
         activity: botwright::Activity,
-    ) -> Result<botwright_botframework::HandlerResponse, botwright_botframework::HandlerError> {
+    ) -> Result<botwright::TurnOutcome, botwright_botframework::HandlerError> {
         self.entered.notify_one();
         self.release.notified().await;
         // Nothing to say, not even to an invoke.
         let _ = activity;
-        Ok(botwright_botframework::HandlerResponse::accepted())
+        Ok(botwright::TurnOutcome::Completed)
     }
 }
 

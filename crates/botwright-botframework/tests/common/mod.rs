@@ -11,10 +11,8 @@ use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use botwright::storage::MemoryStore;
-use botwright::{Activity, Storage, async_trait};
-use botwright_botframework::{
-    ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, HandlerResponse, auth::CHANNEL_ISSUER,
-};
+use botwright::{Activity, InvokeResponse, Storage, TurnOutcome, async_trait};
+use botwright_botframework::{ActivityHandler, BotFramework, BotFrameworkConfig, HandlerError, auth::CHANNEL_ISSUER};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
@@ -320,7 +318,7 @@ pub struct Recorder {
 
 #[async_trait]
 impl ActivityHandler for Recorder {
-    async fn handle(&self, activity: Activity) -> Result<HandlerResponse, HandlerError> {
+    async fn handle(&self, activity: Activity) -> Result<TurnOutcome, HandlerError> {
         match activity.text() {
             "fail" => return Err(HandlerError::new("the store is down")),
             "panic" => panic!("the handler panicked"),
@@ -330,9 +328,9 @@ impl ActivityHandler for Recorder {
         let name = activity.name.clone();
         self.activities.lock().unwrap().push(activity);
         if invoke {
-            Ok(HandlerResponse::invoke(200, Some(json!({ "echo": name }))))
+            Ok(TurnOutcome::Invoked(InvokeResponse::new(200, Some(json!({ "echo": name })))))
         } else {
-            Ok(HandlerResponse::accepted())
+            Ok(TurnOutcome::Completed)
         }
     }
 }
