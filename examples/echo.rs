@@ -13,7 +13,7 @@
 
 use botwright::storage::MemoryStore;
 use botwright::{Bot, Waterfall};
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_botframework::BotFramework;
 use std::sync::Arc;
 
 /// The dialog: a waterfall of a single step. It answers and ends, so the next message begins it
@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. The Bot Framework channel: the `/api/messages` endpoint and the connector client that
     //    carries the bot's replies back to `{serviceUrl}/v3/conversations/...`. It reads
     //    `MICROSOFT_APP_ID` and `MICROSOFT_APP_PASSWORD` from the environment.
-    let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
+    let bot_framework = BotFramework::from_env()?;
 
     // 3. The bot. A message that finds no dialog running begins the default dialog, `/`.
     let bot =

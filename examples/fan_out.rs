@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
 use botwright::storage::MemoryStore;
 use botwright::{Bot, Message, Waterfall};
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_botframework::BotFramework;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -101,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let store = Arc::new(MemoryStore::new());
-    let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
+    let bot_framework = BotFramework::from_env()?;
     let bot = Bot::builder()
         .store(store)
         .default_channel(Arc::new(bot_framework.channel()))

@@ -39,7 +39,7 @@ use botwright::locale::{LocaleError, Localizer};
 use botwright::storage::MemoryStore;
 use botwright::text::Args;
 use botwright::{Bot, Message, Waterfall};
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_botframework::BotFramework;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -131,7 +131,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let store = Arc::new(MemoryStore::new());
-    let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
+    let bot_framework = BotFramework::from_env()?;
     let bot = Bot::builder()
         .store(store)
         .localizer(localizer()?)

@@ -77,7 +77,7 @@ pub fn app<S>(store: Arc<S>, config: BotFrameworkConfig) -> Result<(Bot, Router)
 where
     S: Storage + Outbox + JobStore,
 {
-    let bot_framework = BotFramework::new(config, store.clone())?;
+    let bot_framework = BotFramework::from_config(config)?;
     let bot = Bot::builder()
         .store(store)
         .default_channel(Arc::new(bot_framework.channel()))

@@ -22,7 +22,7 @@
 use botwright::prompt::Prompt;
 use botwright::storage::MemoryStore;
 use botwright::{Bot, Waterfall};
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_botframework::BotFramework;
 use std::sync::Arc;
 
 /// The conversation: three steps, two prompts.
@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let store = Arc::new(MemoryStore::new());
-    let bot_framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.clone())?;
+    let bot_framework = BotFramework::from_env()?;
     // `/` is the default dialog: a message that finds no dialog running begins it.
     let bot = Bot::builder()
         .store(store)

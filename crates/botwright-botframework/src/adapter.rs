@@ -36,7 +36,7 @@ use std::sync::Arc;
 /// }
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+/// let bf = BotFramework::from_env()?;
 /// let app = axum::Router::new().merge(bf.router(Echo));
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
 /// axum::serve(listener, app).await?;
@@ -52,16 +52,23 @@ pub struct BotFramework {
 }
 
 impl BotFramework {
-    /// Builds the parts from `config`; trusted service URL hosts learned from inbound requests
-    /// are kept in `storage`.
+    /// Builds the parts from the environment ([`BotFrameworkConfig::from_env`]).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        BotFramework::from_config(BotFrameworkConfig::from_env()?)
+    }
+
+    /// Builds the parts from `config`. Service URL origins learned from authenticated requests
+    /// are kept in the bot's store once the channel is given to a bot
+    /// ([`BotBuilder::default_channel`](botwright::bot::BotBuilder::default_channel) calls
+    /// [`Channel::attach`](botwright::channel::Channel::attach)); until then, in memory.
     ///
     /// Without an app id, authentication is off and a warning says so.
-    pub fn new(config: BotFrameworkConfig, storage: Arc<dyn Storage>) -> Result<Self, ConfigError> {
+    pub fn from_config(config: BotFrameworkConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let client = http_client(&config)?;
         let configured =
             config.trusted_service_urls.iter().map(|entry| origin_of_entry(entry)).collect::<Result<Vec<_>, _>>()?;
-        let trusted = Arc::new(TrustedHosts::new(configured, storage));
+        let trusted = Arc::new(TrustedHosts::in_memory(configured));
         let credentials = match (&config.app_id, &config.app_password) {
             (Some(app_id), Some(password)) => Some(Arc::new(
                 AppCredentials::new(
@@ -92,6 +99,22 @@ impl BotFramework {
             config.max_response_bytes,
         );
         Ok(BotFramework { config: Arc::new(config), authenticator, credentials, trusted, connector })
+    }
+
+    /// Keeps the service URL origins learned from authenticated requests in `storage` (for an
+    /// endpoint whose handler is not a [`Bot`](botwright::Bot); a bot gives its store itself).
+    pub fn store(self, storage: Arc<dyn Storage>) -> Self {
+        self.trusted.attach(storage);
+        self
+    }
+
+    /// Builds the parts from `config`; trusted service URL hosts learned from inbound requests
+    /// are kept in `storage`.
+    #[deprecated(since = "0.2.0", note = "use `BotFramework::from_config` (the bot gives the channel its store)")]
+    pub fn new(config: BotFrameworkConfig, storage: Arc<dyn Storage>) -> Result<Self, ConfigError> {
+        let framework = BotFramework::from_config(config)?;
+        framework.trusted.attach(storage);
+        Ok(framework)
     }
 
     /// The configuration.

@@ -19,10 +19,12 @@
 
 use crate::connector::{ConnectorClient, ConnectorError, ConversationParameters};
 use crate::token::TokenError;
+use botwright::Storage;
 use botwright::activity::{Activity, ConversationAccount};
 use botwright::address::Address;
 use botwright::async_trait;
 use botwright::channel::{Channel, Delivered, DeliveryError};
+use std::sync::Arc;
 
 /// Delivers activities through the Bot Framework connector.
 ///
@@ -32,7 +34,7 @@ use botwright::channel::{Channel, Delivered, DeliveryError};
 /// use botwright_botframework::{BotFramework, BotFrameworkConfig};
 /// use std::sync::Arc;
 /// # async fn run(address: Address) -> Result<(), Box<dyn std::error::Error>> {
-/// let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+/// let bf = BotFramework::from_env()?;
 /// let channel = bf.channel();
 /// let mut activity = Activity::message("The build is green.");
 /// address.apply_to(&mut activity);
@@ -97,6 +99,11 @@ impl BotFrameworkChannel {
 
 #[async_trait]
 impl Channel for BotFrameworkChannel {
+    /// Keeps the service URL origins learned from authenticated requests in the bot's store.
+    fn attach(&self, storage: &Arc<dyn Storage>) {
+        self.connector.trusted_hosts().attach(storage.clone());
+    }
+
     async fn deliver(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError> {
         let conversation_id = address.conversation.id.as_str();
         if conversation_id.is_empty() {

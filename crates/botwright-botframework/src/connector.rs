@@ -227,7 +227,7 @@ pub struct ConversationResourceResponse {
 /// use botwright_botframework::{BotFramework, BotFrameworkConfig};
 /// use std::sync::Arc;
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+/// let bf = BotFramework::from_env()?;
 /// let sent = bf
 ///     .connector()
 ///     .send_to_conversation("https://smba.trafficmanager.net/emea/", "19:abc@thread.skype", &Activity::message("hi"))
@@ -246,6 +246,11 @@ pub struct ConnectorClient {
 }
 
 impl ConnectorClient {
+    /// The trusted service URL origins.
+    pub fn trusted_hosts(&self) -> &Arc<TrustedHosts> {
+        &self.trusted
+    }
+
     /// A client over `client`; with `credentials`, calls carry the bot's token to `trusted` hosts
     /// only. `client` should follow no redirects (`reqwest::redirect::Policy::none()`, as
     /// [`BotFramework`](crate::BotFramework)'s does), so that a 3xx is reported, not followed.

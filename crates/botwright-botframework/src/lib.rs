@@ -33,7 +33,7 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let bf = BotFramework::new(BotFrameworkConfig::from_env()?, Arc::new(MemoryStore::new()))?;
+//!     let bf = BotFramework::from_env()?;
 //!     let app = axum::Router::new()
 //!         .route("/health", axum::routing::get(|| async { "ok" }))
 //!         .merge(bf.router(Greeter));

@@ -21,7 +21,7 @@
 use crate::error::ConfigError;
 use botwright::storage::{Precondition, Storage, StorageError};
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use url::{Host, Url};
 
 /// The key prefix of the documents recording trusted `https` origins (by `host[:port]`).
@@ -141,17 +141,33 @@ pub fn origin_of_entry(entry: &str) -> Result<String, ConfigError> {
 pub struct TrustedHosts {
     configured: HashSet<String>,
     seen: RwLock<HashSet<String>>,
-    storage: Arc<dyn Storage>,
+    storage: OnceLock<Arc<dyn Storage>>,
 }
 
 impl TrustedHosts {
     /// Trusts the `configured` origins (already normalized, see [`service_url_origin`]) and
     /// those recorded in `storage`.
     pub fn new(configured: impl IntoIterator<Item = String>, storage: Arc<dyn Storage>) -> Self {
+        let hosts = TrustedHosts::in_memory(configured);
+        hosts.attach(storage);
+        hosts
+    }
+
+    /// Trusts the `configured` origins, and those learned from requests in memory only until a
+    /// store is [attached](Self::attach).
+    pub fn in_memory(configured: impl IntoIterator<Item = String>) -> Self {
         TrustedHosts {
             configured: configured.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
             seen: RwLock::new(HashSet::new()),
-            storage,
+            storage: OnceLock::new(),
+        }
+    }
+
+    /// Keeps learned origins in `storage` from now on (and trusts those recorded there). The
+    /// first store attached stays; a later one is ignored.
+    pub fn attach(&self, storage: Arc<dyn Storage>) {
+        if self.storage.set(storage).is_err() {
+            tracing::debug!("trusted hosts already have a store; keeping the first one");
         }
     }
 
@@ -166,7 +182,8 @@ impl TrustedHosts {
             return Ok(true);
         }
         let Some(key) = document_key(origin) else { return Ok(false) };
-        let found = self.storage.read(&key).await?.is_some();
+        let Some(storage) = self.storage.get() else { return Ok(false) };
+        let found = storage.read(&key).await?.is_some();
         if found {
             self.remember(origin);
         }
@@ -185,7 +202,11 @@ impl TrustedHosts {
         let seconds =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let json = serde_json::json!({ "origin": origin, "trustedAt": seconds }).to_string();
-        match self.storage.write(&key, &json, Precondition::Absent).await {
+        let Some(storage) = self.storage.get() else {
+            self.remember(origin);
+            return Ok(());
+        };
+        match storage.write(&key, &json, Precondition::Absent).await {
             // Another request or instance recorded it first: just as good.
             Ok(_) | Err(StorageError::Conflict { .. }) => {
                 self.remember(origin);

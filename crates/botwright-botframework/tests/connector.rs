@@ -5,7 +5,6 @@ mod common;
 
 use botwright::activity::{ChannelAccount, ConversationAccount};
 use botwright::channel::{Channel, DeliveryError};
-use botwright::storage::MemoryStore;
 use botwright::{Activity, Address};
 use botwright_botframework::connector::ConversationParameters;
 use botwright_botframework::{BotFramework, BotFrameworkConfig, ConnectorError};
@@ -16,7 +15,7 @@ use std::time::Duration;
 /// A framework without credentials (no token, no trust check) with a short request timeout.
 fn framework() -> BotFramework {
     let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_millis(500));
-    BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap()
+    BotFramework::from_config(config).unwrap()
 }
 
 fn address(service_url: &str, conversation: &str) -> Address {
@@ -296,7 +295,7 @@ async fn outbound_requests_in_flight_are_bounded() {
     });
     let addr = serve(router).await;
     let config = BotFrameworkConfig::default().with_max_requests_in_flight(2);
-    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let bf = BotFramework::from_config(config).unwrap();
     let service_url = format!("http://{addr}/");
     let sends = (0..8).map(|i| {
         let connector = bf.connector().clone();
@@ -337,7 +336,7 @@ async fn connections_are_kept_for_the_next_burst() {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     let config = BotFrameworkConfig::default().with_max_requests_in_flight(BURST);
-    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let bf = BotFramework::from_config(config).unwrap();
     let service_url = format!("http://{addr}/");
     for _ in 0..2 {
         let sends = (0..BURST).map(|i| {

@@ -84,7 +84,7 @@ async fn every_message_is_delivered_or_dead_lettered_in_order() {
 
     let store = Arc::new(MemoryStore::new());
     let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_secs(1));
-    let framework = BotFramework::new(config, store.clone()).unwrap();
+    let framework = BotFramework::from_config(config).map(|bf| bf.store(store.clone())).unwrap();
     let bot = Bot::builder()
         .store(store)
         .default_channel(Arc::new(framework.channel()))

@@ -202,11 +202,7 @@ impl botwright_botframework::ActivityHandler for Gate {
 
 #[tokio::test]
 async fn the_answer_waits_until_the_handler_took_the_activity() {
-    let bf = botwright_botframework::BotFramework::new(
-        BotFrameworkConfig::default(),
-        std::sync::Arc::new(botwright::storage::MemoryStore::new()),
-    )
-    .unwrap();
+    let bf = botwright_botframework::BotFramework::from_config(BotFrameworkConfig::default()).unwrap();
     let gate = std::sync::Arc::new(Gate { entered: Default::default(), release: Default::default() });
     let addr = serve(bf.router(gate.clone())).await;
     let url = format!("http://{addr}/api/messages");

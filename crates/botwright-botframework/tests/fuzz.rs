@@ -7,7 +7,6 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use botwright::storage::MemoryStore;
 use botwright_botframework::auth::{AuthError, MAX_TOKEN_LEN, bearer_token};
 use botwright_botframework::connector::{MAX_RETRY_AFTER, parse_retry_after};
 use botwright_botframework::trust::{origin_of_entry, service_url_origin};
@@ -15,7 +14,7 @@ use botwright_botframework::{BotFramework, BotFrameworkConfig};
 use common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -136,7 +135,7 @@ fn auth_setup() -> &'static AuthSetup {
         runtime().block_on(async {
             let key = TestKey::load("key1");
             let identity = IdentityService::start(vec![key.jwk(None)], vec![]).await;
-            let bf = BotFramework::new(identity.config(), Arc::new(MemoryStore::new())).unwrap();
+            let bf = BotFramework::from_config(identity.config()).unwrap();
             AuthSetup { identity, key, bf }
         })
     })
@@ -293,7 +292,7 @@ fn odd_authorization_headers_over_http_are_401_or_403() {
 #[test]
 fn the_framework_trusts_configured_bare_hosts_over_https_only() {
     let config = BotFrameworkConfig::default().with_trusted_service_url("smba.example:8443");
-    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let bf = BotFramework::from_config(config).unwrap();
     assert!(bf.trusted_hosts().is_configured("https://smba.example:8443"));
     assert!(!bf.trusted_hosts().is_configured("http://smba.example:8443"));
 }

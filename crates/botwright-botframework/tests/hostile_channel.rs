@@ -137,7 +137,7 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, written: Arc<AtomicU
 }
 
 fn framework(config: BotFrameworkConfig) -> BotFramework {
-    BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap()
+    BotFramework::from_config(config).unwrap()
 }
 
 /// Sends one activity to `service_url` within [`BOUND`].
@@ -388,7 +388,8 @@ async fn stored_trusted_hosts_mean_https_only() {
     let store = Arc::new(MemoryStore::new());
     let key = format!("trusted-host/{}", channel.addr);
     store.write(&key, r#"{"host":"x"}"#, Precondition::Absent).await.unwrap();
-    let bf = BotFramework::new(identity.config(), store.clone() as Arc<dyn Storage>).unwrap();
+    let bf =
+        BotFramework::from_config(identity.config()).map(|bf| bf.store(store.clone() as Arc<dyn Storage>)).unwrap();
     let error = send(&bf, &channel.url()).await.unwrap_err();
     assert!(matches!(error, ConnectorError::UntrustedHost { .. }), "{error:?}");
     assert_eq!(channel.connections.load(Ordering::SeqCst), 0);

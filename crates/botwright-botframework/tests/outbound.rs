@@ -30,7 +30,7 @@ async fn deliver(bf: &BotFramework, to: &Address) -> Result<Option<String>, Deli
 fn trusting(identity: &IdentityService, connector: &Connector) -> BotFramework {
     // A bare host would mean https: the stand-in speaks http on 127.0.0.1, so its URL is given.
     let config = identity.config().with_trusted_service_url(connector.service_url());
-    BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap()
+    BotFramework::from_config(config).unwrap()
 }
 
 #[tokio::test]
@@ -75,7 +75,7 @@ async fn the_token_is_never_sent_to_an_untrusted_host() {
 #[tokio::test]
 async fn without_credentials_no_token_and_no_trust_check() {
     let anywhere = Connector::start().await;
-    let bf = BotFramework::new(Default::default(), Arc::new(MemoryStore::new())).unwrap();
+    let bf = BotFramework::from_config(Default::default()).unwrap();
     deliver(&bf, &address(&anywhere.service_url(), "ok")).await.unwrap();
     assert_eq!(anywhere.requests()[0].authorization, None);
 }
@@ -101,16 +101,52 @@ async fn hosts_seen_in_authenticated_activities_stay_trusted_after_a_restart() {
     assert_eq!(recorded[0].0, format!("trusted-origin/http://{}", connector.addr));
 
     // Second life over the same store: a proactive send still carries the token.
-    let restarted = BotFramework::new(identity.config(), storage.clone() as Arc<dyn Storage>).unwrap();
+    let restarted =
+        BotFramework::from_config(identity.config()).map(|bf| bf.store(storage.clone() as Arc<dyn Storage>)).unwrap();
     let id = deliver(&restarted, &address(&service_url, "ok")).await.unwrap();
     assert!(id.is_some());
     assert_eq!(connector.requests()[0].authorization.as_deref(), Some("Bearer token-1"));
 
     // A store that never saw the host does not trust it.
-    let amnesiac = BotFramework::new(identity.config(), Arc::new(MemoryStore::new())).unwrap();
+    let amnesiac = BotFramework::from_config(identity.config()).unwrap();
     let error = deliver(&amnesiac, &address(&service_url, "ok")).await.unwrap_err();
     assert!(matches!(error, DeliveryError::InvalidAddress(_)), "{error:?}");
     assert_eq!(connector.requests().len(), 1);
+}
+
+/// The bot gives the channel its store ([`Channel::attach`]): a `BotFramework` built without one
+/// keeps the origins it learns in the bot's store, so they are trusted after a restart.
+#[tokio::test]
+async fn the_bot_gives_the_channel_its_store_once() {
+    let key1 = TestKey::load("key1");
+    let identity = IdentityService::start(vec![key1.jwk(Some(&["msteams"]))], vec![]).await;
+    let connector = Connector::start().await;
+    let service_url = connector.service_url();
+    let storage = Arc::new(MemoryStore::new());
+
+    // First life: the store goes to the bot only.
+    let bf = BotFramework::from_config(identity.config()).unwrap();
+    let bot = botwright::Bot::builder().store(storage.clone()).default_channel(bf.channel()).build();
+    let addr = serve(bf.router(bot)).await;
+    let token = key1.sign(&channel_claims(&service_url));
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/messages"))
+        .header("authorization", format!("Bearer {token}"))
+        .json(&message("hi", "msteams", &service_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let recorded = storage.scan("trusted-origin/").await.unwrap();
+    assert_eq!(recorded.len(), 1, "the origin went to the bot's store");
+
+    // Second life over the same store: a proactive send carries the token.
+    let bf = BotFramework::from_config(identity.config()).unwrap();
+    let bot = botwright::Bot::builder().store(storage.clone()).default_channel(bf.channel()).build();
+    let receipt = bot.send(botwright::Message::new().address(address(&service_url, "ok")).text("later")).await.unwrap();
+    assert!(receipt.activity_id.is_some());
+    let carried = connector.requests().into_iter().filter(|r| r.authorization.is_some()).count();
+    assert!(carried >= 1, "{:?}", connector.requests());
 }
 
 #[tokio::test]
@@ -141,7 +177,7 @@ async fn refused_credentials_are_rejected_before_anything_is_sent() {
     let identity = IdentityService::start(vec![], vec![]).await;
     let connector = Connector::start().await;
     let config = identity.config().with_app_password("wrong").with_trusted_service_url(connector.service_url());
-    let bf = BotFramework::new(config, Arc::new(MemoryStore::new())).unwrap();
+    let bf = BotFramework::from_config(config).unwrap();
     let error = deliver(&bf, &address(&connector.service_url(), "ok")).await.unwrap_err();
     // What failed is said; the token service's own answer is logged, never passed on (delivery
     // errors reach API answers such as /api/notify's).

@@ -5,7 +5,7 @@ use crate::sample::{self, hooks};
 use crate::store::Store;
 use anyhow::Context;
 use botwright::console::{self, ConsoleChannel};
-use botwright_botframework::{BotFramework, BotFrameworkConfig};
+use botwright_botframework::BotFramework;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,7 @@ pub struct ChatArgs {
 /// Runs `chat` until the end of standard input.
 pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.store).await?;
-    let framework = BotFramework::new(BotFrameworkConfig::from_env()?, store.storage())?;
+    let framework = BotFramework::from_env()?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
     let bot = store
         .apply(sample::bot(localizer))

@@ -131,7 +131,7 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
     let config = BotFrameworkConfig::from_env()?;
     // One connector request per send in flight.
     let requests = config.max_requests_in_flight.max(args.concurrency);
-    let framework = BotFramework::new(config.with_max_requests_in_flight(requests), store.storage())?;
+    let framework = BotFramework::from_config(config.with_max_requests_in_flight(requests))?;
     let policy = RetryPolicy::default().max_attempts(args.max_attempts.max(1));
     let unlimited = args.rate_limits == crate::serve::RateLimitChoice::Off;
     let concurrency = args.concurrency.max(1);

@@ -142,7 +142,7 @@ async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) 
     // page names its user after the name typed in, as before.
     let user_ids = if config.has_credentials() { UserIds::ServerAssigned } else { UserIds::ClientChosen };
     let config = config.with_max_requests_in_flight(requests);
-    let framework = BotFramework::new(config, store.storage()).context("cannot set up the Bot Framework channel")?;
+    let framework = BotFramework::from_config(config).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
     let signing_key =
         directline_key(store.storage().as_ref()).await.context("cannot read the Direct Line signing key")?;

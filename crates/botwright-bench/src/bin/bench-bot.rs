@@ -63,10 +63,10 @@ async fn main() -> anyhow::Result<()> {
     let builder = Bot::builder().dialog("/", dialog(&args.workload)?);
     let (framework, builder) = if args.store == "memory" {
         let store = Arc::new(MemoryStore::new());
-        (BotFramework::new(config, store.clone())?, builder.store(store))
+        (BotFramework::from_config(config)?, builder.store(store))
     } else if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store = Arc::new(SqliteStore::open(path).await.with_context(|| format!("cannot open {path:?}"))?);
-        (BotFramework::new(config, store.clone())?, builder.store(store))
+        (BotFramework::from_config(config)?, builder.store(store))
     } else if args.store.starts_with("postgres://") {
         let (url, schema) = match args.store.split_once("?schema=") {
             Some((url, schema)) => (url, Some(schema)),
@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
             pg = pg.schema(schema)?;
         }
         let store = Arc::new(PostgresStore::connect_with(pg).await.context("cannot connect to PostgreSQL")?);
-        (BotFramework::new(config, store.clone())?, builder.store(store))
+        (BotFramework::from_config(config)?, builder.store(store))
     } else {
         bail!("unknown store {:?}: use memory, sqlite:PATH or postgres://...[?schema=NAME]", args.store);
     };

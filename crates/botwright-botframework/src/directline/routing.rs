@@ -28,6 +28,11 @@ impl RoutingChannel {
 
 #[async_trait]
 impl Channel for RoutingChannel {
+    fn attach(&self, storage: &Arc<dyn botwright::Storage>) {
+        self.directline.attach(storage);
+        self.fallback.attach(storage);
+    }
+
     async fn deliver(&self, address: &Address, activity: &Activity) -> Result<Delivered, DeliveryError> {
         if self.directline.owns(&address.conversation.id) {
             self.directline.deliver(address, activity).await

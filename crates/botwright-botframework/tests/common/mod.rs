@@ -355,7 +355,7 @@ impl BotServer {
     }
 
     pub async fn start_with(config: BotFrameworkConfig, storage: Arc<MemoryStore>) -> BotServer {
-        let bf = BotFramework::new(config, storage.clone() as Arc<dyn Storage>).unwrap();
+        let bf = BotFramework::from_config(config).map(|bf| bf.store(storage.clone() as Arc<dyn Storage>)).unwrap();
         let recorder = Arc::new(Recorder::default());
         let addr = serve(bf.router(recorder.clone())).await;
         BotServer { url: format!("http://{addr}/api/messages"), recorder, bf, storage }
