@@ -41,7 +41,7 @@ async fn a_conversation_and_a_proactive_message_through_offline_directline() {
     // The bot, on a real SQLite file, with authentication off (offline-directline sends no token).
     let temp = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(temp.path().join("bot.db")).await.unwrap());
-    let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_secs(5));
+    let config = BotFrameworkConfig::default().request_timeout(Duration::from_secs(5));
     let (bot, app) = proactive_webhook::app(store.clone(), config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -48,62 +48,62 @@ pub const DEFAULT_KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
 /// use botwright_botframework::BotFrameworkConfig;
 /// use std::time::Duration;
 /// let config = BotFrameworkConfig::default()
-///     .with_app_id("00000000-0000-0000-0000-000000000001")
-///     .with_app_password("secret")
-///     .with_trusted_service_url("smba.trafficmanager.net")
-///     .with_request_timeout(Duration::from_secs(10));
+///     .app_id("00000000-0000-0000-0000-000000000001")
+///     .app_password("secret")
+///     .trusted_service_url("smba.trafficmanager.net")
+///     .request_timeout(Duration::from_secs(10));
 /// assert!(config.has_credentials());
 /// ```
 #[derive(Clone)]
 pub struct BotFrameworkConfig {
     /// The bot's Microsoft app id: the audience of inbound tokens and the client id of outbound
     /// ones. `None` turns authentication off.
-    pub app_id: Option<String>,
+    pub(crate) app_id: Option<String>,
     /// The bot's app password (client secret), for outbound tokens.
-    pub app_password: Option<String>,
+    pub(crate) app_password: Option<String>,
     /// The OpenID metadata URL of the channel service.
-    pub openid_metadata_url: String,
+    pub(crate) openid_metadata_url: String,
     /// The OpenID metadata URL for the emulator's tokens.
-    pub emulator_openid_metadata_url: String,
+    pub(crate) emulator_openid_metadata_url: String,
     /// The OAuth2 token endpoint for the bot's own token.
-    pub token_url: String,
+    pub(crate) token_url: String,
     /// The scope requested for the bot's own token.
-    pub token_scope: String,
+    pub(crate) token_scope: String,
     /// Service URL origins trusted from the start, besides those learned from authenticated
     /// inbound activities: URLs (their origin, `scheme://host[:port]`, is taken) or bare `host` /
     /// `host:port`, which mean `https`. Without credentials (development mode) the connector
     /// talks only to these and to loopback service URLs.
-    pub trusted_service_urls: Vec<String>,
+    pub(crate) trusted_service_urls: Vec<String>,
     /// The largest request body the endpoint reads, in bytes.
-    pub body_limit: usize,
+    pub(crate) body_limit: usize,
     /// How long an outbound connection may take to open (default 10 s,
     /// `BOTWRIGHT_CONNECT_TIMEOUT_SECS`).
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// How long a whole outbound request may take, reading the answer included (default 30 s,
     /// `BOTWRIGHT_REQUEST_TIMEOUT_SECS`): a channel that hangs is cut off after it.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// The largest response body read from a channel, the token service or the identity service,
     /// in bytes (default 1 MiB, `BOTWRIGHT_MAX_RESPONSE_BYTES`). A larger success answer is an
     /// error; a larger error answer is cut there.
-    pub max_response_bytes: usize,
+    pub(crate) max_response_bytes: usize,
     /// The longest id the endpoint accepts in an activity, in bytes (default 1024,
     /// `BOTWRIGHT_MAX_ID_BYTES`); a longer one is refused with 400. Its `serviceUrl` may be at
     /// most [`MAX_SERVICE_URL_LEN`](crate::trust::MAX_SERVICE_URL_LEN) bytes.
-    pub max_id_bytes: usize,
+    pub(crate) max_id_bytes: usize,
     /// The `Retry-After` the endpoint answers a 503 with when the bot's store is unavailable
     /// (default 5 s, `BOTWRIGHT_UNAVAILABLE_RETRY_AFTER_SECS`).
-    pub unavailable_retry_after: Duration,
+    pub(crate) unavailable_retry_after: Duration,
     /// The shortest time between two key refreshes forced by unknown key ids.
-    pub key_refresh_cooldown: Duration,
+    pub(crate) key_refresh_cooldown: Duration,
     /// Keys older than this are fetched again before use.
-    pub key_max_age: Duration,
+    pub(crate) key_max_age: Duration,
     /// Clock skew allowed when checking `exp` and `nbf`.
-    pub clock_skew: Duration,
+    pub(crate) clock_skew: Duration,
     /// Outbound requests (replies, proactive messages, other connector calls) in flight at once
     /// (default 32); more wait for their turn. Each request in flight holds a connection with its
     /// buffers (about 40 KB over plain HTTP, more over TLS), so this bounds the memory a burst
     /// of replies to many conversations takes.
-    pub max_requests_in_flight: usize,
+    pub(crate) max_requests_in_flight: usize,
 }
 
 impl std::fmt::Debug for BotFrameworkConfig {
@@ -243,99 +243,204 @@ impl BotFrameworkConfig {
     }
 
     /// Sets the app id.
-    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.app_id = Some(app_id.into());
         self
     }
 
     /// Sets the app password.
-    pub fn with_app_password(mut self, password: impl Into<String>) -> Self {
+    pub fn app_password(mut self, password: impl Into<String>) -> Self {
         self.app_password = Some(password.into());
         self
     }
 
     /// Sets the channel service's OpenID metadata URL.
-    pub fn with_openid_metadata_url(mut self, url: impl Into<String>) -> Self {
+    pub fn openid_metadata_url(mut self, url: impl Into<String>) -> Self {
         self.openid_metadata_url = url.into();
         self
     }
 
     /// Sets the emulator's OpenID metadata URL.
-    pub fn with_emulator_openid_metadata_url(mut self, url: impl Into<String>) -> Self {
+    pub fn emulator_openid_metadata_url(mut self, url: impl Into<String>) -> Self {
         self.emulator_openid_metadata_url = url.into();
         self
     }
 
     /// Sets the OAuth2 token endpoint.
-    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
         self.token_url = url.into();
         self
     }
 
     /// Sets the scope of the bot's token.
-    pub fn with_token_scope(mut self, scope: impl Into<String>) -> Self {
+    pub fn token_scope(mut self, scope: impl Into<String>) -> Self {
         self.token_scope = scope.into();
         self
     }
 
     /// Adds a trusted service URL origin (a URL, or `host` / `host:port` meaning https).
-    pub fn with_trusted_service_url(mut self, host: impl Into<String>) -> Self {
+    pub fn trusted_service_url(mut self, host: impl Into<String>) -> Self {
         self.trusted_service_urls.push(host.into());
         self
     }
 
     /// Sets the largest request body the endpoint reads, in bytes.
-    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+    pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
     }
 
     /// Sets the outbound connect timeout.
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// Sets how many outbound requests may be in flight at once (at least 1).
-    pub fn with_max_requests_in_flight(mut self, requests: usize) -> Self {
+    pub fn max_requests_in_flight(mut self, requests: usize) -> Self {
         self.max_requests_in_flight = requests.max(1);
         self
     }
 
     /// Sets the outbound request timeout.
-    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// Sets the largest response body read from channels and services, in bytes.
-    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
     }
 
     /// Sets the longest id the endpoint accepts in an activity, in bytes.
-    pub fn with_max_id_bytes(mut self, bytes: usize) -> Self {
+    pub fn max_id_bytes(mut self, bytes: usize) -> Self {
         self.max_id_bytes = bytes;
         self
     }
 
     /// Sets the `Retry-After` of the endpoint's 503 when the bot's store is unavailable.
-    pub fn with_unavailable_retry_after(mut self, retry_after: Duration) -> Self {
+    pub fn unavailable_retry_after(mut self, retry_after: Duration) -> Self {
         self.unavailable_retry_after = retry_after;
         self
     }
 
     /// Sets the cool-down between key refreshes forced by unknown key ids.
-    pub fn with_key_refresh_cooldown(mut self, cooldown: Duration) -> Self {
+    pub fn key_refresh_cooldown(mut self, cooldown: Duration) -> Self {
         self.key_refresh_cooldown = cooldown;
         self
     }
 
     /// Sets the allowed clock skew.
-    pub fn with_clock_skew(mut self, skew: Duration) -> Self {
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
         self.clock_skew = skew;
         self
+    }
+
+    /// Sets how long fetched signing keys are used before they are fetched again.
+    pub fn key_max_age(mut self, age: Duration) -> Self {
+        self.key_max_age = age;
+        self
+    }
+}
+
+/// The names of 0.1.
+impl BotFrameworkConfig {
+    /// Deprecated name of [`app_id`](Self::app_id).
+    #[deprecated(since = "0.2.0", note = "use `app_id`")]
+    pub fn with_app_id(self, app_id: impl Into<String>) -> Self {
+        self.app_id(app_id)
+    }
+
+    /// Deprecated name of [`app_password`](Self::app_password).
+    #[deprecated(since = "0.2.0", note = "use `app_password`")]
+    pub fn with_app_password(self, password: impl Into<String>) -> Self {
+        self.app_password(password)
+    }
+
+    /// Deprecated name of [`openid_metadata_url`](Self::openid_metadata_url).
+    #[deprecated(since = "0.2.0", note = "use `openid_metadata_url`")]
+    pub fn with_openid_metadata_url(self, url: impl Into<String>) -> Self {
+        self.openid_metadata_url(url)
+    }
+
+    /// Deprecated name of [`emulator_openid_metadata_url`](Self::emulator_openid_metadata_url).
+    #[deprecated(since = "0.2.0", note = "use `emulator_openid_metadata_url`")]
+    pub fn with_emulator_openid_metadata_url(self, url: impl Into<String>) -> Self {
+        self.emulator_openid_metadata_url(url)
+    }
+
+    /// Deprecated name of [`token_url`](Self::token_url).
+    #[deprecated(since = "0.2.0", note = "use `token_url`")]
+    pub fn with_token_url(self, url: impl Into<String>) -> Self {
+        self.token_url(url)
+    }
+
+    /// Deprecated name of [`token_scope`](Self::token_scope).
+    #[deprecated(since = "0.2.0", note = "use `token_scope`")]
+    pub fn with_token_scope(self, scope: impl Into<String>) -> Self {
+        self.token_scope(scope)
+    }
+
+    /// Deprecated name of [`trusted_service_url`](Self::trusted_service_url).
+    #[deprecated(since = "0.2.0", note = "use `trusted_service_url`")]
+    pub fn with_trusted_service_url(self, host: impl Into<String>) -> Self {
+        self.trusted_service_url(host)
+    }
+
+    /// Deprecated name of [`body_limit`](Self::body_limit).
+    #[deprecated(since = "0.2.0", note = "use `body_limit`")]
+    pub fn with_body_limit(self, bytes: usize) -> Self {
+        self.body_limit(bytes)
+    }
+
+    /// Deprecated name of [`connect_timeout`](Self::connect_timeout).
+    #[deprecated(since = "0.2.0", note = "use `connect_timeout`")]
+    pub fn with_connect_timeout(self, timeout: Duration) -> Self {
+        self.connect_timeout(timeout)
+    }
+
+    /// Deprecated name of [`max_requests_in_flight`](Self::max_requests_in_flight).
+    #[deprecated(since = "0.2.0", note = "use `max_requests_in_flight`")]
+    pub fn with_max_requests_in_flight(self, requests: usize) -> Self {
+        self.max_requests_in_flight(requests)
+    }
+
+    /// Deprecated name of [`request_timeout`](Self::request_timeout).
+    #[deprecated(since = "0.2.0", note = "use `request_timeout`")]
+    pub fn with_request_timeout(self, timeout: Duration) -> Self {
+        self.request_timeout(timeout)
+    }
+
+    /// Deprecated name of [`max_response_bytes`](Self::max_response_bytes).
+    #[deprecated(since = "0.2.0", note = "use `max_response_bytes`")]
+    pub fn with_max_response_bytes(self, bytes: usize) -> Self {
+        self.max_response_bytes(bytes)
+    }
+
+    /// Deprecated name of [`max_id_bytes`](Self::max_id_bytes).
+    #[deprecated(since = "0.2.0", note = "use `max_id_bytes`")]
+    pub fn with_max_id_bytes(self, bytes: usize) -> Self {
+        self.max_id_bytes(bytes)
+    }
+
+    /// Deprecated name of [`unavailable_retry_after`](Self::unavailable_retry_after).
+    #[deprecated(since = "0.2.0", note = "use `unavailable_retry_after`")]
+    pub fn with_unavailable_retry_after(self, retry_after: Duration) -> Self {
+        self.unavailable_retry_after(retry_after)
+    }
+
+    /// Deprecated name of [`key_refresh_cooldown`](Self::key_refresh_cooldown).
+    #[deprecated(since = "0.2.0", note = "use `key_refresh_cooldown`")]
+    pub fn with_key_refresh_cooldown(self, cooldown: Duration) -> Self {
+        self.key_refresh_cooldown(cooldown)
+    }
+
+    /// Deprecated name of [`clock_skew`](Self::clock_skew).
+    #[deprecated(since = "0.2.0", note = "use `clock_skew`")]
+    pub fn with_clock_skew(self, skew: Duration) -> Self {
+        self.clock_skew(skew)
     }
 }
 

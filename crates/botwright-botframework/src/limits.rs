@@ -7,7 +7,7 @@
 //! [`truncate_text`] to [`MAX_ERROR_TEXT_BYTES`].
 
 /// How many connector requests may be in flight at once by default.
-pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
+pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
 
 /// The largest response body read from a channel, the token service or the identity service
 /// by default: 1 MiB. Reading stops there (an endless body cannot exhaust memory).

@@ -40,7 +40,7 @@
 //! async fn main() -> std::io::Result<()> {
 //!     let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
 //!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3978").await?;
-//!     let limits = ServerLimits { header_read_timeout: Duration::from_secs(5), ..ServerLimits::default() };
+//!     let limits = ServerLimits::default().header_read_timeout(Duration::from_secs(5));
 //!     serve(listener, app, limits, async {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!     })
@@ -78,23 +78,24 @@ pub const MIN_HEADER_BYTES: usize = 8 * 1024;
 /// The bounds [`serve`] puts on every connection. See the [module documentation](self) for what
 /// happens when each is exceeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
 pub struct ServerLimits {
     /// How long a client may take to send a complete request head (request line and headers),
     /// counted from the connection's acceptance or from the first byte of a later request.
     /// Default 10 s.
-    pub header_read_timeout: Duration,
+    pub(crate) header_read_timeout: Duration,
     /// How long a client may take to send a request's body, counted from the arrival of its
     /// head. Default 30 s.
-    pub body_read_timeout: Duration,
+    pub(crate) body_read_timeout: Duration,
     /// How long a kept-alive connection may stay idle between requests. Default 60 s.
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     /// How many connections are served at once; more wait to be accepted. Default 1,024.
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// The largest request head in bytes (at least [`MIN_HEADER_BYTES`]). Default 64 KiB.
-    pub max_header_bytes: usize,
+    pub(crate) max_header_bytes: usize,
     /// How long a shutdown waits for requests in flight before cutting their connections.
     /// Default 10 s.
-    pub shutdown_grace: Duration,
+    pub(crate) shutdown_grace: Duration,
 }
 
 impl Default for ServerLimits {
@@ -107,6 +108,49 @@ impl Default for ServerLimits {
             max_header_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
         }
+    }
+}
+
+/// Builder methods, one per setting, named after it.
+impl ServerLimits {
+    /// How long a client may take to send a complete request head (request line and headers),
+    /// counted from the connection's acceptance or from the first byte of a later request.
+    /// Default 10 s.
+    pub fn header_read_timeout(mut self, header_read_timeout: Duration) -> Self {
+        self.header_read_timeout = header_read_timeout;
+        self
+    }
+
+    /// How long a client may take to send a request's body, counted from the arrival of its
+    /// head. Default 30 s.
+    pub fn body_read_timeout(mut self, body_read_timeout: Duration) -> Self {
+        self.body_read_timeout = body_read_timeout;
+        self
+    }
+
+    /// How long a kept-alive connection may stay idle between requests. Default 60 s.
+    pub fn idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// How many connections are served at once; more wait to be accepted. Default 1,024.
+    pub fn max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// The largest request head in bytes (at least [`MIN_HEADER_BYTES`]). Default 64 KiB.
+    pub fn max_header_bytes(mut self, max_header_bytes: usize) -> Self {
+        self.max_header_bytes = max_header_bytes;
+        self
+    }
+
+    /// How long a shutdown waits for requests in flight before cutting their connections.
+    /// Default 10 s.
+    pub fn shutdown_grace(mut self, shutdown_grace: Duration) -> Self {
+        self.shutdown_grace = shutdown_grace;
+        self
     }
 }
 

@@ -30,7 +30,7 @@ async fn setup_with(cooldown: Option<Duration>) -> Setup {
     .await;
     let mut config = identity.config();
     if let Some(cooldown) = cooldown {
-        config = config.with_key_refresh_cooldown(cooldown);
+        config = config.key_refresh_cooldown(cooldown);
     }
     let bot = BotServer::start(config).await;
     Setup { identity, bot, key1 }
@@ -248,8 +248,8 @@ async fn unreachable_signing_keys_are_503() {
     drop(listener);
     let key1 = TestKey::load("key1");
     let config = botwright_botframework::BotFrameworkConfig::default()
-        .with_app_id(APP_ID)
-        .with_openid_metadata_url(format!("http://{dead}/metadata"));
+        .app_id(APP_ID)
+        .openid_metadata_url(format!("http://{dead}/metadata"));
     let bot = BotServer::start(config).await;
     let token = key1.sign(&channel_claims(SERVICE_URL));
     let (status, body) = bot.post(&message("hi", "msteams", SERVICE_URL), Some(&bearer(&token))).await;

@@ -69,7 +69,7 @@ async fn the_built_in_page_chats_clicks_and_receives_a_proactive_message() {
     require_tools(true);
     // One conversation at most, so that the script can see the page reconnect after its
     // conversation is dropped.
-    let config = DirectLineConfig { max_conversations: 1, ..Default::default() };
+    let config = DirectLineConfig::default().max_conversations(1);
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let screenshot = target_dir().join("webchat.png");
     let _ = std::fs::remove_file(&screenshot);
@@ -84,7 +84,7 @@ async fn the_built_in_page_chats_clicks_and_receives_a_proactive_message() {
 #[tokio::test]
 async fn the_built_in_page_works_where_clients_choose_their_user_ids() {
     require_tools(true);
-    let config = DirectLineConfig { user_ids: UserIds::ClientChosen, ..Default::default() };
+    let config = DirectLineConfig::default().user_ids(UserIds::ClientChosen);
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let screenshot = target_dir().join("webchat-client-chosen.png");
     node("webchat-page.mjs", &server, &[("SCREENSHOT", screenshot.display().to_string()), ("STANDUP", "0".into())])
@@ -97,7 +97,7 @@ async fn the_built_in_page_works_where_clients_choose_their_user_ids() {
 #[tokio::test]
 async fn the_built_in_page_keeps_its_user_after_its_token_expired() {
     require_tools(true);
-    let config = DirectLineConfig { token_lifetime: std::time::Duration::from_secs(2), ..Default::default() };
+    let config = DirectLineConfig::default().token_lifetime(std::time::Duration::from_secs(2));
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     node("webchat-renew.mjs", &server, &[("TOKEN_SECONDS", "2".into())]).await;
     // Two conversations, one user: the page's.

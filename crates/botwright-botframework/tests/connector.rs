@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// A framework without credentials (no token, no trust check) with a short request timeout.
 fn framework() -> BotFramework {
-    let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_millis(500));
+    let config = BotFrameworkConfig::default().request_timeout(Duration::from_millis(500));
     BotFramework::from_config(config).unwrap()
 }
 
@@ -294,7 +294,7 @@ async fn outbound_requests_in_flight_are_bounded() {
         }
     });
     let addr = serve(router).await;
-    let config = BotFrameworkConfig::default().with_max_requests_in_flight(2);
+    let config = BotFrameworkConfig::default().max_requests_in_flight(2);
     let bf = BotFramework::from_config(config).unwrap();
     let service_url = format!("http://{addr}/");
     let sends = (0..8).map(|i| {
@@ -335,7 +335,7 @@ async fn connections_are_kept_for_the_next_burst() {
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    let config = BotFrameworkConfig::default().with_max_requests_in_flight(BURST);
+    let config = BotFrameworkConfig::default().max_requests_in_flight(BURST);
     let bf = BotFramework::from_config(config).unwrap();
     let service_url = format!("http://{addr}/");
     for _ in 0..2 {

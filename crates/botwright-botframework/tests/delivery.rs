@@ -83,7 +83,7 @@ async fn every_message_is_delivered_or_dead_lettered_in_order() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let store = Arc::new(MemoryStore::new());
-    let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_secs(1));
+    let config = BotFrameworkConfig::default().request_timeout(Duration::from_secs(1));
     let framework = BotFramework::from_config(config).map(|bf| bf.store(store.clone())).unwrap();
     let bot = Bot::builder()
         .store(store)

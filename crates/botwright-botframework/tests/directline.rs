@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// The endpoint as these tests use it: clients name their users (the library's default assigns
 /// them; `directline_hostile.rs` tests that).
 fn client_chosen() -> DirectLineConfig {
-    DirectLineConfig { user_ids: UserIds::ClientChosen, ..DirectLineConfig::default() }
+    DirectLineConfig::default().user_ids(UserIds::ClientChosen)
 }
 
 fn http() -> reqwest::Client {
@@ -221,7 +221,7 @@ async fn tokens_open_their_own_conversation_only() {
 
 #[tokio::test]
 async fn a_secret_guards_token_generation() {
-    let config = DirectLineConfig { secret: Some("s3cret-s3cret-s3cret".into()), ..client_chosen() };
+    let config = client_chosen().secret(Some("s3cret-s3cret-s3cret".into()));
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     for token in [None, Some("wrong")] {
@@ -333,7 +333,7 @@ async fn the_stream_pushes_replies_and_proactive_messages() {
 
 #[tokio::test]
 async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
-    let config = DirectLineConfig { body_limit: 4096, ..client_chosen() };
+    let config = client_chosen().body_limit(4096);
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, token, _) = client.open("ana").await;
@@ -406,8 +406,7 @@ async fn bad_input_is_answered_and_the_endpoint_keeps_serving() {
 #[tokio::test]
 async fn a_proactive_message_after_a_restart_reopens_the_conversation() {
     let store = Arc::new(MemoryStore::new());
-    let config =
-        || DirectLineConfig { signing_key: Some(b"kept across restarts, 32 bytes!!".to_vec()), ..client_chosen() };
+    let config = || client_chosen().signing_key(Some(b"kept across restarts, 32 bytes!!".to_vec()));
     let first = ChatServer::start(config(), store.clone()).await;
     let client = Client::new(&first);
     let (conversation, token, _) = client.open("ana").await;
@@ -438,7 +437,7 @@ async fn a_proactive_message_after_a_restart_reopens_the_conversation() {
 
 #[tokio::test]
 async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again() {
-    let config = DirectLineConfig { max_conversations: 1, ..client_chosen() };
+    let config = client_chosen().max_conversations(1);
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (first, token, stream_url) = client.open("ana").await;
@@ -474,7 +473,7 @@ async fn a_dropped_conversation_closes_its_stream_and_a_reconnect_opens_it_again
 #[tokio::test]
 async fn an_expired_token_is_refused_and_says_so() {
     let key = b"the key of this test server, 32b".to_vec();
-    let config = DirectLineConfig { signing_key: Some(key.clone()), ..client_chosen() };
+    let config = client_chosen().signing_key(Some(key.clone()));
     let server = ChatServer::start(config, Arc::new(MemoryStore::new())).await;
     let client = Client::new(&server);
     let (conversation, _, _) = client.open("ana").await;

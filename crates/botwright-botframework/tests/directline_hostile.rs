@@ -138,12 +138,8 @@ async fn a_flood_of_large_activities_and_reads_stays_within_the_caps() {
     const PER_CONVERSATION: usize = 256 * 1024;
     const TOTAL: usize = 1024 * 1024;
     const BODY: usize = 64 * 1024;
-    let config = DirectLineConfig {
-        max_history_bytes: PER_CONVERSATION,
-        max_total_history_bytes: TOTAL,
-        body_limit: BODY,
-        ..DirectLineConfig::default()
-    };
+    let config =
+        DirectLineConfig::default().max_history_bytes(PER_CONVERSATION).max_total_history_bytes(TOTAL).body_limit(BODY);
     let server = serve(config).await;
     let conversations: Vec<Value> = futures::future::join_all((0..6).map(|_| server.open())).await;
     // A stream on one of them reads along.
@@ -190,7 +186,7 @@ async fn a_flood_of_large_activities_and_reads_stays_within_the_caps() {
 async fn a_client_cannot_choose_its_user_when_the_server_assigns_them() {
     let secret = "the-secret-of-this-test-endpoint";
     let server = serve(DirectLineConfig::default()).await;
-    assert_eq!(server.directline.config().user_ids, UserIds::ServerAssigned, "the default");
+    assert_eq!(server.directline.user_ids(), UserIds::ServerAssigned, "the default");
 
     // Naming a user without the secret is refused, saying why.
     for body in [json!({"user": {"id": "teams-user-29"}}), json!({"User": {"Id": "teams-user-29"}})] {
@@ -270,7 +266,7 @@ async fn a_client_cannot_choose_its_user_when_the_server_assigns_them() {
     assert_eq!(status, 403, "{error}");
 
     // With a secret, its holder (a token server) names any user; without it, nobody does.
-    let guarded = serve(DirectLineConfig { secret: Some(secret.into()), ..DirectLineConfig::default() }).await;
+    let guarded = serve(DirectLineConfig::default().secret(Some(secret.into()))).await;
     let (status, named) = guarded
         .call(reqwest::Method::POST, "/tokens/generate", Some(secret), Some(json!({"user": {"id": "teams-user-29"}})))
         .await;
@@ -331,7 +327,7 @@ async fn a_conversation_the_endpoint_did_not_open_is_not_opened_for_a_token() {
 
 #[tokio::test]
 async fn streams_per_conversation_are_bounded() {
-    let server = serve(DirectLineConfig { max_streams_per_conversation: 2, ..DirectLineConfig::default() }).await;
+    let server = serve(DirectLineConfig::default().max_streams_per_conversation(2)).await;
     let started = server.open().await;
     let url = server.stream_url(str_of(&started, "conversationId"), str_of(&started, "token"));
     let (first, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
@@ -362,11 +358,8 @@ async fn streams_per_conversation_are_bounded() {
 
 #[tokio::test]
 async fn a_stream_whose_client_stops_reading_is_closed() {
-    let config = DirectLineConfig {
-        max_streams_per_conversation: 1,
-        stream_send_timeout: Duration::from_secs(1),
-        ..DirectLineConfig::default()
-    };
+    let config =
+        DirectLineConfig::default().max_streams_per_conversation(1).stream_send_timeout(Duration::from_secs(1));
     let server = serve(config).await;
     let started = server.open().await;
     let (conversation, token) = (str_of(&started, "conversationId"), str_of(&started, "token"));
@@ -396,7 +389,7 @@ async fn a_stream_whose_client_stops_reading_is_closed() {
 
 #[tokio::test]
 async fn an_oversized_websocket_message_closes_that_stream_only() {
-    let server = serve(DirectLineConfig { max_client_message_bytes: 1024, ..DirectLineConfig::default() }).await;
+    let server = serve(DirectLineConfig::default().max_client_message_bytes(1024)).await;
     let started = server.open().await;
     let (conversation, token) = (str_of(&started, "conversationId"), str_of(&started, "token"));
     let url = server.stream_url(conversation, token);
@@ -439,8 +432,7 @@ async fn an_oversized_websocket_message_closes_that_stream_only() {
 #[tokio::test]
 async fn conversations_per_client_address_are_bounded() {
     let secret = "the-secret-of-this-test-endpoint";
-    let server =
-        serve(DirectLineConfig { conversations_per_minute_per_client: 3, ..DirectLineConfig::default() }).await;
+    let server = serve(DirectLineConfig::default().conversations_per_minute_per_client(3)).await;
     for _ in 0..2 {
         let (status, _) = server.call(reqwest::Method::POST, "/tokens/generate", None, None).await;
         assert_eq!(status, 200);
@@ -456,12 +448,8 @@ async fn conversations_per_client_address_are_bounded() {
     let (status, _) = server.call(reqwest::Method::POST, "/conversations", None, None).await;
     assert_eq!(status, 429);
     // A refused request (it names a user) is not counted; the conversations already open work.
-    let guarded = serve(DirectLineConfig {
-        secret: Some(secret.into()),
-        conversations_per_minute_per_client: 1,
-        ..DirectLineConfig::default()
-    })
-    .await;
+    let guarded =
+        serve(DirectLineConfig::default().secret(Some(secret.into())).conversations_per_minute_per_client(1)).await;
     for _ in 0..3 {
         let (status, _) = guarded.call(reqwest::Method::POST, "/tokens/generate", Some(secret), None).await;
         assert_eq!(status, 200, "the secret's holder is a token server: not limited");

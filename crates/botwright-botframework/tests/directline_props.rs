@@ -38,13 +38,13 @@ struct Fixture {
 
 fn fixture(user_ids: UserIds, secret: bool) -> Fixture {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let directline = DirectLine::new(DirectLineConfig {
-        user_ids,
-        secret: secret.then(|| SECRET.to_owned()),
-        body_limit: 4096,
-        max_history: 20,
-        ..DirectLineConfig::default()
-    });
+    let directline = DirectLine::new(
+        DirectLineConfig::default()
+            .user_ids(user_ids)
+            .secret(secret.then(|| SECRET.to_owned()))
+            .body_limit(4096)
+            .max_history(20),
+    );
     let router = directline.router(Accepts);
     let bearer = secret.then_some(SECRET);
     let (_, generated) = runtime.block_on(call(&router, Method::POST, "/v3/directline/tokens/generate", bearer, ""));

@@ -69,7 +69,7 @@ async fn a_ten_mib_body_is_413() {
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_413() {
     // No Content-Length: the limit is enforced while reading.
-    let bot = BotServer::start(BotFrameworkConfig::default().with_body_limit(1024)).await;
+    let bot = BotServer::start(BotFrameworkConfig::default().body_limit(1024)).await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..64).map(|_| Ok(vec![b' '; 100])).collect();
     let stream = futures::stream::iter(chunks);
     let (status, body) = raw(&bot, Some("application/json"), reqwest::Body::wrap_stream(stream)).await;

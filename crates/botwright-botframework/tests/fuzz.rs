@@ -107,7 +107,7 @@ proptest! {
 
     #[test]
     fn configured_entries_never_panic(entry in "\\PC{0,100}") {
-        let _ = BotFrameworkConfig::default().with_trusted_service_url(entry).validate();
+        let _ = BotFrameworkConfig::default().trusted_service_url(entry).validate();
     }
 
     #[test]
@@ -291,7 +291,7 @@ fn odd_authorization_headers_over_http_are_401_or_403() {
 /// Through the whole framework: a configured bare host is trusted over https, not http.
 #[test]
 fn the_framework_trusts_configured_bare_hosts_over_https_only() {
-    let config = BotFrameworkConfig::default().with_trusted_service_url("smba.example:8443");
+    let config = BotFrameworkConfig::default().trusted_service_url("smba.example:8443");
     let bf = BotFramework::from_config(config).unwrap();
     assert!(bf.trusted_hosts().is_configured("https://smba.example:8443"));
     assert!(!bf.trusted_hosts().is_configured("http://smba.example:8443"));

@@ -190,7 +190,7 @@ async fn a_retry_after_that_is_not_text_is_ignored() {
 
 #[tokio::test]
 async fn an_endless_chunked_answer_stops_at_the_cap() {
-    let bf = framework(BotFrameworkConfig::default().with_max_response_bytes(256 * 1024));
+    let bf = framework(BotFrameworkConfig::default().max_response_bytes(256 * 1024));
     let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     let channel = Hostile::start(Behaviour::Endless { head, chunked: true, limit: None }).await;
     let error = send(&bf, &channel.url()).await.unwrap_err();
@@ -253,7 +253,7 @@ async fn a_reset_mid_body_is_unreachable() {
 
 #[tokio::test]
 async fn a_channel_hanging_after_its_headers_is_cut_by_the_request_timeout() {
-    let config = BotFrameworkConfig::default().with_request_timeout(Duration::from_secs(1));
+    let config = BotFrameworkConfig::default().request_timeout(Duration::from_secs(1));
     let bf = framework(config);
     let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{".to_vec();
     let channel = Hostile::start(Behaviour::Hang(head)).await;
@@ -267,7 +267,7 @@ async fn a_channel_hanging_after_its_headers_is_cut_by_the_request_timeout() {
 
 #[tokio::test]
 async fn absurd_heads_are_typed_errors() {
-    let bf = framework(BotFrameworkConfig::default().with_request_timeout(Duration::from_secs(5)));
+    let bf = framework(BotFrameworkConfig::default().request_timeout(Duration::from_secs(5)));
     let huge_value = "v".repeat(1024 * 1024);
     let many: String = (0..20_000).map(|i| format!("x-{i}: y\r\n")).collect();
     let heads: Vec<Vec<u8>> = vec![
@@ -349,7 +349,7 @@ async fn development_mode_calls_only_loopback_and_configured_service_urls() {
 
     // Configured, it is called.
     if let Some(channel) = &channel {
-        let bf = framework(BotFrameworkConfig::default().with_trusted_service_url(service_url.clone()));
+        let bf = framework(BotFrameworkConfig::default().trusted_service_url(service_url.clone()));
         assert_eq!(send(&bf, &service_url).await.unwrap().as_deref(), Some("sent"));
         assert_eq!(channel.connections.load(Ordering::SeqCst), 1);
     }
@@ -368,7 +368,7 @@ async fn a_host_trusted_over_https_never_gets_the_token_over_http() {
     let (service_url, channel) = remote_channel().await;
     let host = service_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
     for trusted in [host.clone(), format!("https://{host}"), service_url.clone()] {
-        let bf = framework(identity.config().with_trusted_service_url(trusted.clone()));
+        let bf = framework(identity.config().trusted_service_url(trusted.clone()));
         let error = send(&bf, &service_url).await.unwrap_err();
         assert!(matches!(error, ConnectorError::InsecureServiceUrl { .. }), "trusting {trusted}: {error:?}");
         assert!(error.to_string().contains("only sent over https"), "{error}");
@@ -394,7 +394,7 @@ async fn stored_trusted_hosts_mean_https_only() {
     assert!(matches!(error, ConnectorError::UntrustedHost { .. }), "{error:?}");
     assert_eq!(channel.connections.load(Ordering::SeqCst), 0);
     // The http origin itself, trusted, is called with the token (loopback may use http).
-    let bf = framework(identity.config().with_trusted_service_url(channel.url()));
+    let bf = framework(identity.config().trusted_service_url(channel.url()));
     assert_eq!(send(&bf, &channel.url()).await.unwrap().as_deref(), Some("sent"));
 }
 
@@ -414,9 +414,8 @@ async fn a_connection_that_never_opens_is_cut_by_the_connect_timeout() {
         };
         held.push(stream);
     }
-    let config = BotFrameworkConfig::default()
-        .with_connect_timeout(Duration::from_secs(1))
-        .with_request_timeout(Duration::from_secs(30));
+    let config =
+        BotFrameworkConfig::default().connect_timeout(Duration::from_secs(1)).request_timeout(Duration::from_secs(30));
     let bf = framework(config);
     let error = send(&bf, &format!("http://{addr}/")).await.unwrap_err();
     let ConnectorError::Unreachable { timeout, reason, .. } = &error else { panic!("{error:?}") };
@@ -431,9 +430,9 @@ async fn an_endless_key_document_is_not_read_to_the_end() {
     let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     let identity = Hostile::start(Behaviour::Endless { head, chunked: true, limit: Some(100 << 20) }).await;
     let config = BotFrameworkConfig::default()
-        .with_app_id(common::APP_ID)
-        .with_openid_metadata_url(identity.url())
-        .with_max_response_bytes(64 * 1024);
+        .app_id(common::APP_ID)
+        .openid_metadata_url(identity.url())
+        .max_response_bytes(64 * 1024);
     let bf = framework(config);
     let key = common::TestKey::load("key1");
     let token = key.sign(&common::channel_claims("https://smba.example/"));
@@ -455,10 +454,10 @@ async fn the_token_services_words_stay_out_of_errors() {
     let token_service = Hostile::start(Behaviour::Respond(secretive)).await;
     let channel = Hostile::start(Behaviour::Respond(head("200 OK", &[], r#"{"id":"sent"}"#))).await;
     let config = BotFrameworkConfig::default()
-        .with_app_id(common::APP_ID)
-        .with_app_password("pw")
-        .with_token_url(format!("{}token", token_service.url()))
-        .with_trusted_service_url(channel.url());
+        .app_id(common::APP_ID)
+        .app_password("pw")
+        .token_url(format!("{}token", token_service.url()))
+        .trusted_service_url(channel.url());
     let bf = framework(config);
     let error = send(&bf, &channel.url()).await.unwrap_err();
     let text = error.to_string();
@@ -472,10 +471,10 @@ async fn the_token_services_words_stay_out_of_errors() {
     let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     let endless = Hostile::start(Behaviour::Endless { head, chunked: true, limit: Some(100 << 20) }).await;
     let config = BotFrameworkConfig::default()
-        .with_app_id(common::APP_ID)
-        .with_app_password("pw")
-        .with_token_url(format!("{}token", endless.url()))
-        .with_trusted_service_url(channel.url());
+        .app_id(common::APP_ID)
+        .app_password("pw")
+        .token_url(format!("{}token", endless.url()))
+        .trusted_service_url(channel.url());
     let error = send(&framework(config), &channel.url()).await.unwrap_err();
     assert!(error.to_string().contains("larger than 1048576 bytes"), "{error}");
 }

@@ -153,7 +153,7 @@ impl Storage for DownStore {
 
 #[tokio::test]
 async fn a_store_that_is_down_is_503_with_retry_after() {
-    let config = BotFrameworkConfig::default().with_unavailable_retry_after(std::time::Duration::from_secs(7));
+    let config = BotFrameworkConfig::default().unavailable_retry_after(std::time::Duration::from_secs(7));
     let bf = BotFramework::from_config(config).unwrap();
     let bot = Bot::builder().storage(Arc::new(DownStore)).build();
     let addr = serve(bf.router(bot)).await;

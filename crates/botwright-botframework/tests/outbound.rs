@@ -29,7 +29,7 @@ async fn deliver(bf: &BotFramework, to: &Address) -> Result<Option<String>, Deli
 
 fn trusting(identity: &IdentityService, connector: &Connector) -> BotFramework {
     // A bare host would mean https: the stand-in speaks http on 127.0.0.1, so its URL is given.
-    let config = identity.config().with_trusted_service_url(connector.service_url());
+    let config = identity.config().trusted_service_url(connector.service_url());
     BotFramework::from_config(config).unwrap()
 }
 
@@ -176,7 +176,7 @@ async fn a_second_401_is_rejected() {
 async fn refused_credentials_are_rejected_before_anything_is_sent() {
     let identity = IdentityService::start(vec![], vec![]).await;
     let connector = Connector::start().await;
-    let config = identity.config().with_app_password("wrong").with_trusted_service_url(connector.service_url());
+    let config = identity.config().app_password("wrong").trusted_service_url(connector.service_url());
     let bf = BotFramework::from_config(config).unwrap();
     let error = deliver(&bf, &address(&connector.service_url(), "ok")).await.unwrap_err();
     // What failed is said; the token service's own answer is logged, never passed on (delivery

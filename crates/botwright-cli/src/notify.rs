@@ -130,8 +130,8 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<bool> {
     };
     let config = BotFrameworkConfig::from_env()?;
     // One connector request per send in flight.
-    let requests = config.max_requests_in_flight.max(args.concurrency);
-    let framework = BotFramework::from_config(config.with_max_requests_in_flight(requests))?;
+    let requests = args.concurrency.max(botwright_botframework::limits::DEFAULT_MAX_REQUESTS_IN_FLIGHT);
+    let framework = BotFramework::from_config(config.max_requests_in_flight(requests))?;
     let policy = RetryPolicy::default().max_attempts(args.max_attempts.max(1));
     let unlimited = args.rate_limits == crate::serve::RateLimitChoice::Off;
     let concurrency = args.concurrency.max(1);

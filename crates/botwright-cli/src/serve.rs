@@ -88,14 +88,13 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The connection limits these options ask for.
     pub fn limits(&self) -> ServerLimits {
-        ServerLimits {
-            header_read_timeout: self.header_read_timeout,
-            body_read_timeout: self.body_read_timeout,
-            idle_timeout: self.idle_timeout,
-            max_connections: self.max_connections as usize,
-            max_header_bytes: self.max_header_bytes as usize,
-            shutdown_grace: self.shutdown_grace,
-        }
+        ServerLimits::default()
+            .header_read_timeout(self.header_read_timeout)
+            .body_read_timeout(self.body_read_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_connections(self.max_connections as usize)
+            .max_header_bytes(self.max_header_bytes as usize)
+            .shutdown_grace(self.shutdown_grace)
     }
 }
 
@@ -136,22 +135,22 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
 
 /// Builds the bot and its routes on an open store.
 async fn build_with(args: &ServeArgs, store: Store, config: BotFrameworkConfig) -> anyhow::Result<Server> {
-    let requests = config.max_requests_in_flight.max(args.max_in_flight);
+    let requests = args.max_in_flight.max(botwright_botframework::limits::DEFAULT_MAX_REQUESTS_IN_FLIGHT);
     // With app credentials the bot is meant to face real users: a web chat client then never
     // chooses its own user id (it could claim another user's). In development, the built-in
     // page names its user after the name typed in, as before.
     let user_ids = if config.has_credentials() { UserIds::ServerAssigned } else { UserIds::ClientChosen };
-    let config = config.with_max_requests_in_flight(requests);
+    let config = config.max_requests_in_flight(requests);
     let framework = BotFramework::from_config(config).context("cannot set up the Bot Framework channel")?;
     let localizer = sample::localizer().context("the sample's message tables are invalid")?;
     let signing_key =
         directline_key(store.storage().as_ref()).await.context("cannot read the Direct Line signing key")?;
-    let directline = DirectLine::new(DirectLineConfig {
-        secret: args.directline_secret.clone(),
-        signing_key: Some(signing_key),
-        user_ids,
-        ..DirectLineConfig::default()
-    });
+    let directline = DirectLine::new(
+        DirectLineConfig::default()
+            .secret(args.directline_secret.clone())
+            .signing_key(Some(signing_key))
+            .user_ids(user_ids),
+    );
     let connector: Arc<dyn Channel> = Arc::new(framework.channel());
     let rate_limits = args.rate_limits;
     let max_in_flight = args.max_in_flight.max(1);

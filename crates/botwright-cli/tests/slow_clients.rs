@@ -220,7 +220,7 @@ mod direct {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn websocket_upgrades_work_and_outlive_the_idle_timeout() {
-        let limits = ServerLimits { idle_timeout: Duration::from_secs(1), ..ServerLimits::default() };
+        let limits = ServerLimits::default().idle_timeout(Duration::from_secs(1));
         let (address, _stop, _task) = start(limits).await;
         let mut stream = TcpStream::connect(address).await.unwrap();
         let handshake = "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
@@ -260,7 +260,7 @@ mod direct {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn shutdown_is_bounded_by_the_grace_period() {
-        let limits = ServerLimits { shutdown_grace: Duration::from_millis(200), ..ServerLimits::default() };
+        let limits = ServerLimits::default().shutdown_grace(Duration::from_millis(200));
         let (reached, mut arrivals) = mpsc::channel(1);
         let (address, stop, task) = start_with(slow_app(reached), limits).await;
         let mut stream = TcpStream::connect(address).await.unwrap();
@@ -278,7 +278,7 @@ mod direct {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_head_larger_than_the_limit_gets_431() {
-        let limits = ServerLimits { max_header_bytes: 8192, ..ServerLimits::default() };
+        let limits = ServerLimits::default().max_header_bytes(8192);
         let (address, _stop, _task) = start(limits).await;
         let mut stream = TcpStream::connect(address).await.unwrap();
         let big = format!("GET /peer HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(20_000));

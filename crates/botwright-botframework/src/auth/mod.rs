@@ -176,7 +176,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
 /// use botwright::Activity;
 /// use botwright_botframework::{auth::Authenticator, BotFrameworkConfig};
 /// # async fn run(header: Option<&str>, activity: Activity) -> Result<(), Box<dyn std::error::Error>> {
-/// let config = BotFrameworkConfig::default().with_app_id("my-app-id");
+/// let config = BotFrameworkConfig::default().app_id("my-app-id");
 /// let client = reqwest::Client::new();
 /// let auth = Authenticator::new(&config, client).expect("an app id is set");
 /// auth.authenticate(header, &activity).await?;

@@ -149,45 +149,46 @@ pub const BASE_PATH: &str = "/v3/directline";
 /// How the embedded Direct Line endpoint behaves. Every limit has a default fit to be exposed;
 /// together they keep what one client can make the process hold to a few tens of MiB.
 #[derive(Clone)]
+#[must_use]
 pub struct DirectLineConfig {
     /// The Direct Line secret: when set, generating tokens (and starting a conversation without
     /// a token) needs `Authorization: Bearer <secret>`. Unset: anyone who can reach the endpoint
     /// may (see [`user_ids`](Self::user_ids) for who they may be).
-    pub secret: Option<String>,
+    pub(crate) secret: Option<String>,
     /// The key tokens are signed with, and conversation ids are tagged with. Unset: the secret
     /// when there is one, else a random key made at start (tokens and ids then die with the
     /// process).
-    pub signing_key: Option<Vec<u8>>,
+    pub(crate) signing_key: Option<Vec<u8>>,
     /// Who chooses user ids (default [`UserIds::ServerAssigned`]: safe to expose).
-    pub user_ids: UserIds,
+    pub(crate) user_ids: UserIds,
     /// How long a token is valid (default 30 minutes, as Direct Line's).
-    pub token_lifetime: Duration,
+    pub(crate) token_lifetime: Duration,
     /// How long a session lasts at most, from its first token (default 24 hours): tokens are
     /// refreshed (and, in [`UserIds::ServerAssigned`] mode, renewed for a new conversation of
     /// the same user) until then, and refused after, with a message saying to start again.
-    pub max_session_age: Duration,
+    pub(crate) max_session_age: Duration,
     /// How many conversations are held (default 1,000).
-    pub max_conversations: usize,
+    pub(crate) max_conversations: usize,
     /// How many activities each conversation keeps (default 500).
-    pub max_history: usize,
+    pub(crate) max_history: usize,
     /// How many bytes of activities (as JSON) each conversation keeps (default 1 MiB; oldest
     /// dropped first, the newest always kept).
-    pub max_history_bytes: usize,
+    pub(crate) max_history_bytes: usize,
     /// How many bytes of activities all conversations keep together (default 32 MiB): beyond
     /// it, the oldest activities of the conversations idle the longest are dropped.
-    pub max_total_history_bytes: usize,
+    pub(crate) max_total_history_bytes: usize,
     /// How many WebSocket streams each conversation may have open (default 4; one more: 429).
-    pub max_streams_per_conversation: usize,
+    pub(crate) max_streams_per_conversation: usize,
     /// The largest WebSocket message or frame a client may send (default 4 KiB: clients send
     /// only pings and pongs); a larger one closes that stream (1009).
-    pub max_client_message_bytes: usize,
+    pub(crate) max_client_message_bytes: usize,
     /// How long a stream may take to send one frame to its client (default 30 seconds): a client
     /// that stops reading is disconnected, so that it holds neither a stream place nor the
     /// frame for longer.
-    pub stream_send_timeout: Duration,
+    pub(crate) stream_send_timeout: Duration,
     /// The largest typing indicator a client may post (default 4 KiB; larger: 413). Typing
     /// indicators are not kept, but travel to the streams.
-    pub max_typing_bytes: usize,
+    pub(crate) max_typing_bytes: usize,
     /// How many conversations one client address (an IPv6 /64) may open per minute through
     /// `tokens/generate` and `POST /conversations` without the secret (default 30; 0: no limit;
     /// beyond it: 429 with `Retry-After`). The address is the peer of the connection
@@ -195,19 +196,19 @@ pub struct DirectLineConfig {
     /// `into_make_service_with_connect_info`); without it, there is no per-address limit.
     /// Behind a reverse proxy every client has the proxy's address: raise the limit there (or
     /// set 0 and limit at the proxy).
-    pub conversations_per_minute_per_client: u32,
+    pub(crate) conversations_per_minute_per_client: u32,
     /// How many JSON objects and arrays an activity posted by a client may hold (default
     /// 1,000; more: 413). A parsed object costs hundreds of bytes however short its text, so
     /// this bounds what parsing one body costs (to a few MiB), where the body limit alone
     /// would not.
-    pub max_activity_containers: usize,
+    pub(crate) max_activity_containers: usize,
     /// The largest activity body accepted, in bytes (default 256 KiB).
-    pub body_limit: usize,
+    pub(crate) body_limit: usize,
     /// The server's public base URL (e.g. `https://bot.example.com`), for `serviceUrl` and
     /// `streamUrl`. Unset: `http://` and the request's `Host`.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// The bot as the conversation's other member (default id `bot`, name `Bot`).
-    pub bot: ChannelAccount,
+    pub(crate) bot: ChannelAccount,
 }
 
 impl std::fmt::Debug for DirectLineConfig {
@@ -257,6 +258,139 @@ impl Default for DirectLineConfig {
             public_url: None,
             bot: ChannelAccount::new("bot").with_name("Bot"),
         }
+    }
+}
+
+/// Builder methods, one per setting, named after it.
+impl DirectLineConfig {
+    /// The Direct Line secret: when set, generating tokens (and starting a conversation without
+    /// a token) needs `Authorization: Bearer <secret>`. Unset: anyone who can reach the endpoint
+    /// may (see [`user_ids`](Self::user_ids) for who they may be).
+    pub fn secret(mut self, secret: Option<String>) -> Self {
+        self.secret = secret;
+        self
+    }
+
+    /// The key tokens are signed with, and conversation ids are tagged with. Unset: the secret
+    /// when there is one, else a random key made at start (tokens and ids then die with the
+    /// process).
+    pub fn signing_key(mut self, signing_key: Option<Vec<u8>>) -> Self {
+        self.signing_key = signing_key;
+        self
+    }
+
+    /// Who chooses user ids (default [`UserIds::ServerAssigned`]: safe to expose).
+    pub fn user_ids(mut self, user_ids: UserIds) -> Self {
+        self.user_ids = user_ids;
+        self
+    }
+
+    /// How long a token is valid (default 30 minutes, as Direct Line's).
+    pub fn token_lifetime(mut self, token_lifetime: Duration) -> Self {
+        self.token_lifetime = token_lifetime;
+        self
+    }
+
+    /// How long a session lasts at most, from its first token (default 24 hours): tokens are
+    /// refreshed (and, in [`UserIds::ServerAssigned`] mode, renewed for a new conversation of
+    /// the same user) until then, and refused after, with a message saying to start again.
+    pub fn max_session_age(mut self, max_session_age: Duration) -> Self {
+        self.max_session_age = max_session_age;
+        self
+    }
+
+    /// How many conversations are held (default 1,000).
+    pub fn max_conversations(mut self, max_conversations: usize) -> Self {
+        self.max_conversations = max_conversations;
+        self
+    }
+
+    /// How many activities each conversation keeps (default 500).
+    pub fn max_history(mut self, max_history: usize) -> Self {
+        self.max_history = max_history;
+        self
+    }
+
+    /// How many bytes of activities (as JSON) each conversation keeps (default 1 MiB; oldest
+    /// dropped first, the newest always kept).
+    pub fn max_history_bytes(mut self, max_history_bytes: usize) -> Self {
+        self.max_history_bytes = max_history_bytes;
+        self
+    }
+
+    /// How many bytes of activities all conversations keep together (default 32 MiB): beyond
+    /// it, the oldest activities of the conversations idle the longest are dropped.
+    pub fn max_total_history_bytes(mut self, max_total_history_bytes: usize) -> Self {
+        self.max_total_history_bytes = max_total_history_bytes;
+        self
+    }
+
+    /// How many WebSocket streams each conversation may have open (default 4; one more: 429).
+    pub fn max_streams_per_conversation(mut self, max_streams_per_conversation: usize) -> Self {
+        self.max_streams_per_conversation = max_streams_per_conversation;
+        self
+    }
+
+    /// The largest WebSocket message or frame a client may send (default 4 KiB: clients send
+    /// only pings and pongs); a larger one closes that stream (1009).
+    pub fn max_client_message_bytes(mut self, max_client_message_bytes: usize) -> Self {
+        self.max_client_message_bytes = max_client_message_bytes;
+        self
+    }
+
+    /// How long a stream may take to send one frame to its client (default 30 seconds): a client
+    /// that stops reading is disconnected, so that it holds neither a stream place nor the
+    /// frame for longer.
+    pub fn stream_send_timeout(mut self, stream_send_timeout: Duration) -> Self {
+        self.stream_send_timeout = stream_send_timeout;
+        self
+    }
+
+    /// The largest typing indicator a client may post (default 4 KiB; larger: 413). Typing
+    /// indicators are not kept, but travel to the streams.
+    pub fn max_typing_bytes(mut self, max_typing_bytes: usize) -> Self {
+        self.max_typing_bytes = max_typing_bytes;
+        self
+    }
+
+    /// How many conversations one client address (an IPv6 /64) may open per minute through
+    /// `tokens/generate` and `POST /conversations` without the secret (default 30; 0: no limit;
+    /// beyond it: 429 with `Retry-After`). The address is the peer of the connection
+    /// (`axum::extract::ConnectInfo<SocketAddr>`, present when the server is served with
+    /// `into_make_service_with_connect_info`); without it, there is no per-address limit.
+    /// Behind a reverse proxy every client has the proxy's address: raise the limit there (or
+    /// set 0 and limit at the proxy).
+    pub fn conversations_per_minute_per_client(mut self, conversations_per_minute_per_client: u32) -> Self {
+        self.conversations_per_minute_per_client = conversations_per_minute_per_client;
+        self
+    }
+
+    /// How many JSON objects and arrays an activity posted by a client may hold (default
+    /// 1,000; more: 413). A parsed object costs hundreds of bytes however short its text, so
+    /// this bounds what parsing one body costs (to a few MiB), where the body limit alone
+    /// would not.
+    pub fn max_activity_containers(mut self, max_activity_containers: usize) -> Self {
+        self.max_activity_containers = max_activity_containers;
+        self
+    }
+
+    /// The largest activity body accepted, in bytes (default 256 KiB).
+    pub fn body_limit(mut self, body_limit: usize) -> Self {
+        self.body_limit = body_limit;
+        self
+    }
+
+    /// The server's public base URL (e.g. `https://bot.example.com`), for `serviceUrl` and
+    /// `streamUrl`. Unset: `http://` and the request's `Host`.
+    pub fn public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
+    }
+
+    /// The bot as the conversation's other member (default id `bot`, name `Bot`).
+    pub fn bot(mut self, bot: ChannelAccount) -> Self {
+        self.bot = bot;
+        self
     }
 }
 
@@ -318,6 +452,11 @@ impl DirectLine {
     /// The configuration.
     pub fn config(&self) -> &DirectLineConfig {
         &self.shared.config
+    }
+
+    /// Who chooses user ids on this endpoint.
+    pub fn user_ids(&self) -> UserIds {
+        self.config().user_ids
     }
 
     /// The token key (to issue tokens for a conversation outside the HTTP endpoint).

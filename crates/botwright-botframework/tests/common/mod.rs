@@ -170,11 +170,11 @@ impl IdentityService {
     /// A configuration with app id, password and every URL pointing at this stand-in.
     pub fn config(&self) -> BotFrameworkConfig {
         BotFrameworkConfig::default()
-            .with_app_id(APP_ID)
-            .with_app_password(APP_PASSWORD)
-            .with_openid_metadata_url(self.metadata_url())
-            .with_emulator_openid_metadata_url(self.emulator_metadata_url())
-            .with_token_url(self.token_url())
+            .app_id(APP_ID)
+            .app_password(APP_PASSWORD)
+            .openid_metadata_url(self.metadata_url())
+            .emulator_openid_metadata_url(self.emulator_metadata_url())
+            .token_url(self.token_url())
     }
 }
 
