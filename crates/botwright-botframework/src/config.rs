@@ -164,7 +164,7 @@ impl BotFrameworkConfig {
     /// | `BOTWRIGHT_OPENID_METADATA_URL` | [`openid_metadata_url`](Self::openid_metadata_url) |
     /// | `BOTWRIGHT_EMULATOR_OPENID_METADATA_URL` | [`emulator_openid_metadata_url`](Self::emulator_openid_metadata_url) |
     /// | `BOTWRIGHT_TOKEN_URL` | [`token_url`](Self::token_url) |
-    /// | `BOTWRIGHT_TRUSTED_SERVICE_URLS` | [`trusted_service_urls`](Self::trusted_service_urls), comma-separated |
+    /// | `BOTWRIGHT_TRUSTED_SERVICE_URLS` | [`trusted_service_url`](Self::trusted_service_url) for each, comma-separated |
     /// | `BOTWRIGHT_CONNECT_TIMEOUT_SECS` | [`connect_timeout`](Self::connect_timeout), whole seconds |
     /// | `BOTWRIGHT_REQUEST_TIMEOUT_SECS` | [`request_timeout`](Self::request_timeout), whole seconds |
     /// | `BOTWRIGHT_MAX_RESPONSE_BYTES` | [`max_response_bytes`](Self::max_response_bytes) |

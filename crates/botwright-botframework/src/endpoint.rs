@@ -12,7 +12,7 @@
 //! [`BotFrameworkConfig::unavailable_retry_after`](crate::BotFrameworkConfig::unavailable_retry_after))
 //! when something the bot needs is down for now (its store: [`HandlerError::unavailable`](crate::HandlerError::unavailable)),
 //! and **500** when the handler failed otherwise or panicked.
-//! Every refusal is a [`Rejection`](crate::rejection::Rejection): a JSON
+//! Every refusal is a [`Rejection`]: a JSON
 //! `{"error": {"code", "message"}}` that says what is wrong.
 //!
 //! After an authenticated activity, its service URL host becomes trusted with the bot's token

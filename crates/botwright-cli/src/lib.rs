@@ -2,6 +2,11 @@
 //! choice, and the `serve`, `chat` and `notify` commands. `src/main.rs` only parses the command
 //! line.
 
+/// README.md's Rust examples, compiled (and run where they can be) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod chat;
 pub mod delivery;
 pub mod notify;

@@ -1,6 +1,6 @@
 //! Placeholders, as in Bot Builder v3's `sprintf`: `%s` (the next argument), `%d` / `%i` (the
 //! next argument as an integer), `%f` (as a number), `%2$s` (the second argument), `%(name)s`
-//! (a named argument) and `%%` (a percent sign). [`Args`] holds the arguments, [`format`] fills
+//! (a named argument) and `%%` (a percent sign). [`Args`] holds the arguments, [`format()`] fills
 //! a template with them.
 
 use serde::{Deserialize, Serialize};
