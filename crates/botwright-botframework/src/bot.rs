@@ -9,7 +9,7 @@ use botwright::{Activity, Bot, TurnOutcome, async_trait};
 /// turn's state is saved and its replies are queued for delivery.
 ///
 /// A message without a sender, a conversation or a service URL is refused with 400. A store that
-/// is down ([`StorageError::Backend`]) or a conversation whose state kept changing (conflicts,
+/// is down ([`StorageError::is_unavailable`]) or a conversation whose state kept changing (conflicts,
 /// contention) gives 503 with `Retry-After`, so the channel retries later; other failures (a
 /// corrupt document, an unknown dialog) give 500. Nothing of a failed turn was saved or sent.
 #[async_trait]
@@ -20,8 +20,8 @@ impl ActivityHandler for Bot {
             Err(TurnError::InvalidActivity(e)) => {
                 Err(HandlerError::invalid(format!("the activity is not usable: {e}")))
             }
-            // Classified by the variants that exist: a backend failure is the store being down.
-            Err(e @ TurnError::Storage(StorageError::Backend(_))) => {
+            // The store says whether it is down for now (a connection lost, a full disk, ...).
+            Err(TurnError::Storage(e)) if e.is_unavailable() => {
                 Err(HandlerError::unavailable("the bot's store is unavailable", e))
             }
             Err(e @ (TurnError::Storage(StorageError::Conflict { .. }) | TurnError::Contention { .. })) => {

@@ -4,7 +4,8 @@ use botwright::storage::StorageError;
 
 /// An error of the PostgreSQL store.
 ///
-/// Converts into [`StorageError::Backend`] where the storage traits need one.
+/// Converts into [`StorageError::Unavailable`] when [`is_unavailable`](Self::is_unavailable), else
+/// [`StorageError::Backend`], where the storage traits need one.
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
     /// The connection string could not be parsed.
@@ -79,9 +80,50 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     causes.join(": ")
 }
 
+impl PostgresError {
+    /// Whether the failure may pass by waiting: no connection could be had, the connection was
+    /// lost, or the server said it cannot serve now (SQLSTATE class 08, connection exceptions;
+    /// 57P01–57P03, shutting down or not yet accepting; class 53, insufficient resources;
+    /// 58030, an I/O error).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            PostgresError::Pool(_) => true,
+            PostgresError::Postgres(e) | PostgresError::Migration { source: e, .. } => postgres_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+fn postgres_unavailable(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03" | "58030")
+        }
+        // No server error: the failure is the connection's (its source is an I/O error).
+        None => {
+            let mut next = std::error::Error::source(error);
+            while let Some(cause) = next {
+                if cause.is::<std::io::Error>() {
+                    return true;
+                }
+                next = cause.source();
+            }
+            false
+        }
+    }
+}
+
 impl From<PostgresError> for StorageError {
     fn from(error: PostgresError) -> Self {
-        StorageError::Backend(Box::new(error))
+        if error.is_unavailable() {
+            StorageError::Unavailable(Box::new(error))
+        } else {
+            StorageError::Backend(Box::new(error))
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use tokio_postgres::NoTls;
 ///   once their leases expire (lease times come from the instances' clocks, which should agree);
 /// - [`lock_conversation`](botwright::storage::Storage::lock_conversation) takes a session
 ///   advisory lock on a connection of its own, held until the guard drops;
-/// - a lost connection fails the call in flight with [`StorageError::Backend`]; the pool opens
+/// - a lost connection fails the call in flight with [`StorageError::Unavailable`]; the pool opens
 ///   new connections for the next calls once the server is back.
 ///
 /// ```no_run

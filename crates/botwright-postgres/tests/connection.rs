@@ -40,16 +40,16 @@ async fn the_store_keeps_serving_after_its_connections_are_killed() {
 
     assert!(terminate(&observer, &app).await >= 2, "the store had connections to kill");
 
-    // Calls fail with a backend error (never a panic) until the pool has replaced its connections.
+    // Calls fail as "unavailable" (never a panic) until the pool has replaced its connections.
     let mut failures = 0;
     let doc = loop {
         match store.read("user/kept").await {
             Ok(doc) => break doc,
-            Err(StorageError::Backend(error)) => {
+            Err(error @ StorageError::Unavailable(_)) => {
                 failures += 1;
                 assert!(failures <= 4, "the store did not recover: {error}");
             }
-            Err(other) => panic!("expected a backend error, got {other:?}"),
+            Err(other) => panic!("expected the store to be unavailable, got {other:?}"),
         }
     };
     eprintln!("calls failed while reconnecting: {failures}");
@@ -74,7 +74,7 @@ async fn an_unreachable_server_is_an_error_not_a_panic() {
     let error = PostgresStore::connect_with(config).await.unwrap_err();
     assert!(matches!(error, PostgresError::Pool(_)), "{error:?}");
     let storage: StorageError = error.into();
-    assert!(matches!(storage, StorageError::Backend(_)));
+    assert!(storage.is_unavailable(), "{storage:?}");
 }
 
 #[tokio::test]
@@ -153,4 +153,35 @@ async fn errors_carry_the_servers_own_words() {
     let config = PostgresConfig::from_url(&closed).unwrap().connect_timeout(Duration::from_secs(5));
     let error = PostgresStore::connect_with(config).await.expect_err("nothing listens").to_string();
     assert!(error.to_lowercase().contains("connection refused"), "{error}");
+}
+
+/// What PostgreSQL answers decides whether the store is "unavailable" (worth trying again later:
+/// the endpoint and the web hooks answer 503 with `Retry-After`) or failed for good (500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unavailability_is_told_from_failure_by_what_the_server_says() {
+    let fixture = Fixture::new().await;
+    let client = fixture.client().await;
+    let server_error = |code: &'static str| {
+        let client = &client;
+        async move {
+            let statement = format!("DO $$ BEGIN RAISE EXCEPTION 'test' USING ERRCODE = '{code}'; END $$");
+            let error = client.batch_execute(&statement).await.expect_err("the block raises");
+            StorageError::from(PostgresError::Postgres(error))
+        }
+    };
+    // Shutting down, not accepting connections yet, out of connections or memory: unavailable.
+    for code in ["57P01", "57P03", "08006", "53300", "53200", "58030"] {
+        assert!(server_error(code).await.is_unavailable(), "{code}");
+    }
+    // A constraint, a syntax error, a missing table: failures a retry would repeat.
+    for code in ["23505", "42601", "42P01", "22P02"] {
+        let error = server_error(code).await;
+        assert!(!error.is_unavailable(), "{code}: {error}");
+        assert!(matches!(error, StorageError::Backend(_)), "{code}: {error:?}");
+    }
+    // A connection the server closed: unavailable.
+    let doomed = fixture.client().await;
+    let _ = doomed.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())").await;
+    let error = doomed.batch_execute("SELECT 1").await.expect_err("the connection is gone");
+    assert!(StorageError::from(PostgresError::Postgres(error)).is_unavailable());
 }

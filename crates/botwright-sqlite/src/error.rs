@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 /// An error of the SQLite store.
 ///
-/// Converts into [`StorageError::Backend`] where the storage traits need one.
+/// Converts into [`StorageError::Unavailable`] when [`is_unavailable`](Self::is_unavailable), else
+/// [`StorageError::Backend`], where the storage traits need one.
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
     /// The file exists but is not an SQLite database at all.
@@ -80,9 +81,36 @@ pub enum SqliteError {
     OutOfRange(&'static str),
 }
 
+impl SqliteError {
+    /// Whether the failure may pass by waiting: the disk is full, the file cannot be opened,
+    /// written or read (an I/O error, a read-only file system) or is locked by another process.
+    pub fn is_unavailable(&self) -> bool {
+        let statement = match self {
+            SqliteError::Sqlite(e) | SqliteError::Open { source: e, .. } => e,
+            SqliteError::Commit(e) => e.as_ref(),
+            _ => return false,
+        };
+        matches!(
+            statement.sqlite_error_code(),
+            Some(
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::ReadOnly
+            )
+        )
+    }
+}
+
 impl From<SqliteError> for StorageError {
     fn from(error: SqliteError) -> Self {
-        StorageError::Backend(Box::new(error))
+        if error.is_unavailable() {
+            StorageError::Unavailable(Box::new(error))
+        } else {
+            StorageError::Backend(Box::new(error))
+        }
     }
 }
 

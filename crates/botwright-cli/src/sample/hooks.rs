@@ -98,7 +98,7 @@ impl IntoResponse for HookError {
 /// than a fault in what it holds. The core's `StorageError` has no finer classification: every
 /// backend error (connection refused or lost, pool exhausted, disk failure) counts.
 fn store_unavailable(e: &StorageError) -> bool {
-    matches!(e, StorageError::Backend(_))
+    e.is_unavailable()
 }
 
 impl From<StorageError> for HookError {

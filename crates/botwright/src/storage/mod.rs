@@ -66,6 +66,7 @@ pub struct Write {
 
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// The document changed since it was read (or exists when it should not).
     #[error("version conflict on key {key:?}")]
@@ -81,15 +82,37 @@ pub enum StorageError {
         /// Why.
         reason: String,
     },
-    /// The backend failed (connection lost, disk full, ...).
+    /// The backend failed for a reason that will not pass by waiting (a bug, a malformed
+    /// statement, a constraint).
     #[error("storage backend failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The backend cannot be reached or cannot take the request now (connection lost or
+    /// refused, server shutting down, disk full, database locked): worth trying again later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StorageError {
     /// A backend error from anything that is an error.
     pub fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StorageError::Backend(error.into())
+    }
+
+    /// An unavailable backend, from anything that is an error.
+    pub fn unavailable(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StorageError::Unavailable(error.into())
+    }
+
+    /// Whether the store is unavailable for now: a caller may answer 503 with `Retry-After`
+    /// and try again later.
+    ///
+    /// ```
+    /// use botwright::storage::StorageError;
+    /// assert!(StorageError::unavailable("connection refused").is_unavailable());
+    /// assert!(!StorageError::backend("syntax error").is_unavailable());
+    /// ```
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StorageError::Unavailable(_))
     }
 }
 
