@@ -3,7 +3,7 @@
 //! thread survived). The disk is a small tmpfs mounted for the test, so this needs root (as the
 //! project's machines and CI run).
 
-use botwright::storage::{NewOutboxEntry, Outbox, Precondition, Storage, StorageError};
+use botwright::storage::{NewOutboxEntry, Outbox, Precondition, Storage};
 use botwright_sqlite::{SqliteConfig, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::process::Command;
