@@ -1,9 +1,9 @@
 //! [`Storage`] on PostgreSQL: versioned JSON documents in the `documents` table.
 
 use crate::error::backend;
-use crate::key_range::prefix_end;
 use crate::store::PostgresStore;
 use async_trait::async_trait;
+use botwright::storage::backend::key_range::prefix_end;
 use botwright::storage::{ConversationLock, Document, Precondition, Storage, StorageError, Write};
 use deadpool_postgres::GenericClient;
 

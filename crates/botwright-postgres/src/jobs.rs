@@ -2,8 +2,8 @@
 
 use crate::error::backend;
 use crate::store::PostgresStore;
-use crate::time::{from_nanos, lease_until, to_nanos};
 use async_trait::async_trait;
+use botwright::storage::backend::time::{from_nanos, lease_until, to_nanos};
 use botwright::storage::{Job, JobStore, StorageError};
 use deadpool_postgres::GenericClient;
 use std::time::{Duration, SystemTime};

@@ -22,12 +22,10 @@ mod config;
 mod documents;
 mod error;
 mod jobs;
-mod key_range;
 mod lock;
 mod outbox;
 mod schema;
 mod store;
-mod time;
 
 pub use config::PostgresConfig;
 pub use error::PostgresError;

@@ -2,18 +2,14 @@
 
 use crate::error::backend;
 use crate::store::PostgresStore;
-use crate::time::{from_nanos, lease_until, to_nanos};
 use async_trait::async_trait;
+use botwright::storage::backend::outbox_state::{self, DEAD, DELIVERED, PENDING};
+use botwright::storage::backend::time::{from_nanos, lease_until, to_nanos};
 use botwright::storage::{
     DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError,
 };
 use deadpool_postgres::GenericClient;
 use std::time::{Duration, SystemTime};
-
-const PENDING: i16 = 0;
-const DELIVERED: i16 = 1;
-const DEAD: i16 = 2;
-const WITHDRAWN: i16 = 3;
 
 const ENQUEUE_ORDER: &str = include_str!("sql/enqueue_order.sql");
 const ENQUEUE: &str = include_str!("sql/enqueue.sql");
@@ -133,20 +129,8 @@ impl Outbox for PostgresStore {
         let client = self.client().await?;
         let statement = client.prepare_cached(STATUS).await.map_err(backend)?;
         let Some(row) = client.query_opt(&statement, &[&id]).await.map_err(backend)? else { return Ok(None) };
-        let outcome: Option<String> = row.get(3);
-        let status = match row.get::<_, i16>(0) {
-            PENDING => OutboxStatus::Pending { attempts: attempts(row.get(1)), last_error: row.get(2) },
-            DELIVERED => OutboxStatus::Delivered { activity_id: outcome },
-            DEAD => OutboxStatus::Dead { reason: outcome.unwrap_or_default() },
-            WITHDRAWN => OutboxStatus::Withdrawn,
-            other => {
-                return Err(StorageError::Corrupt {
-                    key: format!("outbox/{id}"),
-                    reason: format!("unknown state {other}"),
-                });
-            }
-        };
-        Ok(Some(status))
+        let state: i16 = row.get(0);
+        outbox_state::status(id, state.into(), attempts(row.get(1)), row.get(2), row.get(3)).map(Some)
     }
 
     async fn dead_letters(&self, limit_: usize) -> Result<Vec<DeadLetter>, StorageError> {

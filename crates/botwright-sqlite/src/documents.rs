@@ -1,10 +1,10 @@
 //! [`Storage`] on SQLite: versioned JSON documents in the `documents` table.
 
 use crate::error::backend;
-use crate::key_range::prefix_end;
 use crate::store::SqliteStore;
 use crate::writer::WriterContext;
 use async_trait::async_trait;
+use botwright::storage::backend::key_range::prefix_end;
 use botwright::storage::{Document, Precondition, Storage, StorageError, Write};
 use rusqlite::{Connection, OptionalExtension};
 

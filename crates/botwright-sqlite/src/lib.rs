@@ -29,12 +29,10 @@ mod config;
 mod documents;
 mod error;
 mod jobs;
-mod key_range;
 mod outbox;
 mod readers;
 mod schema;
 mod store;
-mod time;
 mod writer;
 
 pub use config::{SqliteConfig, Synchronous};

@@ -2,18 +2,14 @@
 
 use crate::error::backend;
 use crate::store::SqliteStore;
-use crate::time::{from_nanos, lease_until, to_nanos};
 use async_trait::async_trait;
+use botwright::storage::backend::outbox_state;
+use botwright::storage::backend::time::{from_nanos, lease_until, to_nanos};
 use botwright::storage::{
     DeadLetter, NewOutboxEntry, Outbox, OutboxEntry, OutboxId, OutboxStatus, Settlement, StorageError,
 };
 use rusqlite::OptionalExtension;
 use std::time::{Duration, SystemTime};
-
-const PENDING: i64 = 0;
-const DELIVERED: i64 = 1;
-const DEAD: i64 = 2;
-const WITHDRAWN: i64 = 3;
 
 const INSERT: &str = "INSERT INTO outbox (conversation_key, payload, created_at, not_before) VALUES (?1, ?2, ?3, ?4)";
 const CLAIM: &str = include_str!("sql/claim_outbox.sql");
@@ -183,19 +179,7 @@ impl Outbox for SqliteStore {
                     })
                     .map_err(backend)?;
                 let Some((state, tries, last_error, outcome)) = row else { return Ok(None) };
-                let status = match state {
-                    PENDING => OutboxStatus::Pending { attempts: attempts(tries), last_error },
-                    DELIVERED => OutboxStatus::Delivered { activity_id: outcome },
-                    DEAD => OutboxStatus::Dead { reason: outcome.unwrap_or_default() },
-                    WITHDRAWN => OutboxStatus::Withdrawn,
-                    other => {
-                        return Err(StorageError::Corrupt {
-                            key: format!("outbox/{id}"),
-                            reason: format!("unknown state {other}"),
-                        });
-                    }
-                };
-                Ok(Some(status))
+                outbox_state::status(id, state, attempts(tries), last_error, outcome).map(Some)
             })
             .await
     }

@@ -10,6 +10,8 @@
 //! delivery, scheduled jobs); they live beside state so that one database holds everything.
 //! [`MemoryStore`] implements all three in process memory.
 
+#[cfg(feature = "backend")]
+pub mod backend;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod jobs;

@@ -34,15 +34,7 @@ use std::future::Future;
 #[macro_export]
 macro_rules! storage_conformance_tests {
     ($make:expr) => {
-        $crate::storage_conformance_tests!(@cases $make;
-            version_conflicts, any_precondition_overwrites, concurrent_writers_lose_no_update,
-            write_many_is_atomic, large_documents, unicode_keys_and_values, read_many_keeps_order,
-            delete_with_preconditions, scan_by_prefix, scan_prefix_is_literal, conversation_lock_excludes,
-            outbox_enqueue_claim_deliver, outbox_not_due_before_not_before, outbox_retry_later,
-            outbox_dead_letters, outbox_withdraw, outbox_conversation_order, outbox_lease_expiry_takeover,
-            outbox_concurrent_claims_are_disjoint, outbox_release_claims, outbox_settle_requires_the_claim,
-            outbox_purge, jobs_put_and_list, jobs_claim_due, jobs_finish, jobs_finish_by_non_owner_refused,
-            jobs_lease_expiry_takeover, jobs_cancel, jobs_concurrent_claims_are_disjoint, jobs_release_claims);
+        $crate::storage_conformance_cases!([$crate::storage_conformance_tests] (@cases $make;));
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(
@@ -56,11 +48,17 @@ macro_rules! storage_conformance_tests {
 
 /// Calls `$callback!(case, case, ...)` with the name of every conformance case (each a function
 /// in [`storage::conformance`](crate::storage::conformance) taking a store factory), for
-/// backends that wrap each case in their own set-up and tear-down.
+/// backends that wrap each case in their own set-up and tear-down. The one list of the cases:
+/// [`storage_conformance_tests!`](crate::storage_conformance_tests) and [`run_all`] expand
+/// from it too (`[path::to::macro] (tokens before the list)` is the general form).
 #[macro_export]
 macro_rules! storage_conformance_cases {
     ($callback:ident) => {
-        $callback!(
+        $crate::storage_conformance_cases!([$callback] ());
+    };
+    ([$($callback:tt)+] ($($before:tt)*)) => {
+        $($callback)+!(
+            $($before)*
             version_conflicts,
             any_precondition_overwrites,
             concurrent_writers_lose_no_update,
@@ -95,6 +93,13 @@ macro_rules! storage_conformance_cases {
     };
 }
 
+/// Calls every case in turn with `$make`.
+macro_rules! run_every_case {
+    ($make:ident; $($case:ident),* $(,)?) => {
+        $( $case(&$make).await; )*
+    };
+}
+
 /// Runs every case, each on a fresh store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
 where
@@ -102,37 +107,9 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
-    version_conflicts(&make).await;
-    any_precondition_overwrites(&make).await;
-    concurrent_writers_lose_no_update(&make).await;
-    write_many_is_atomic(&make).await;
-    large_documents(&make).await;
-    unicode_keys_and_values(&make).await;
-    read_many_keeps_order(&make).await;
-    delete_with_preconditions(&make).await;
-    scan_by_prefix(&make).await;
-    scan_prefix_is_literal(&make).await;
-    conversation_lock_excludes(&make).await;
-    outbox_enqueue_claim_deliver(&make).await;
-    outbox_not_due_before_not_before(&make).await;
-    outbox_retry_later(&make).await;
-    outbox_dead_letters(&make).await;
-    outbox_withdraw(&make).await;
-    outbox_conversation_order(&make).await;
-    outbox_lease_expiry_takeover(&make).await;
-    outbox_concurrent_claims_are_disjoint(&make).await;
-    outbox_release_claims(&make).await;
-    outbox_settle_requires_the_claim(&make).await;
-    outbox_purge(&make).await;
-    jobs_put_and_list(&make).await;
-    jobs_claim_due(&make).await;
-    jobs_finish(&make).await;
-    jobs_finish_by_non_owner_refused(&make).await;
-    jobs_lease_expiry_takeover(&make).await;
-    jobs_cancel(&make).await;
-    jobs_concurrent_claims_are_disjoint(&make).await;
-    jobs_release_claims(&make).await;
+    crate::storage_conformance_cases!([run_every_case] (make;));
 }
+
 pub(crate) fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StorageError>, key: &str) -> bool {
     matches!(result, Err(StorageError::Conflict { key: k }) if k == key)
 }

@@ -5,7 +5,7 @@
 ///
 /// Every key starting with `prefix` lies in `prefix <= key < end`, and every key in that range
 /// starts with `prefix`.
-pub(crate) fn prefix_end(prefix: &str) -> Option<String> {
+pub fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         if let Some(next) = next_char(last) {

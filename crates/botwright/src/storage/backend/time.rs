@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A time as nanoseconds since the epoch, saturating beyond about ±292 years from 1970.
-pub(crate) fn to_nanos(time: SystemTime) -> i64 {
+pub fn to_nanos(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
         Err(before) => i64::try_from(before.duration().as_nanos()).map(|n| -n).unwrap_or(i64::MIN),
@@ -11,13 +11,13 @@ pub(crate) fn to_nanos(time: SystemTime) -> i64 {
 }
 
 /// The time `nanos` nanoseconds after (or before) the epoch.
-pub(crate) fn from_nanos(nanos: i64) -> SystemTime {
+pub fn from_nanos(nanos: i64) -> SystemTime {
     let magnitude = Duration::from_nanos(nanos.unsigned_abs());
     if nanos >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
 }
 
 /// `time + lease` in nanoseconds, saturating.
-pub(crate) fn lease_until(now: i64, lease: Duration) -> i64 {
+pub fn lease_until(now: i64, lease: Duration) -> i64 {
     now.saturating_add(i64::try_from(lease.as_nanos()).unwrap_or(i64::MAX))
 }
 
