@@ -5,6 +5,8 @@
 //! crate does not model are kept in `extra` maps so that they survive a round trip unchanged;
 //! nothing here rejects an unknown field.
 
+pub use crate::wire_value::{ActionType, AttachmentLayout, InputHint, TextFormat};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -198,7 +200,7 @@ pub struct Entity {
 pub struct CardAction {
     /// `imBack`, `postBack`, `openUrl`, `messageBack`, ...
     #[serde(rename = "type", default)]
-    pub kind: String,
+    pub kind: ActionType,
     /// The button's caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -223,7 +225,7 @@ impl CardAction {
     /// A button that posts `value` back to the bot as if the user typed it.
     pub fn im_back(title: impl Into<String>, value: impl Into<String>) -> Self {
         CardAction {
-            kind: "imBack".into(),
+            kind: ActionType::ImBack,
             title: Some(title.into()),
             value: Some(Value::String(value.into())),
             ..Default::default()
@@ -233,7 +235,7 @@ impl CardAction {
     /// A button that opens a URL.
     pub fn open_url(title: impl Into<String>, url: impl Into<String>) -> Self {
         CardAction {
-            kind: "openUrl".into(),
+            kind: ActionType::OpenUrl,
             title: Some(title.into()),
             value: Some(Value::String(url.into())),
             ..Default::default()
@@ -378,10 +380,10 @@ pub struct Activity {
     pub recipient: Option<ChannelAccount>,
     /// `plain`, `markdown` or `xml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_format: Option<String>,
+    pub text_format: Option<TextFormat>,
     /// `list` or `carousel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachment_layout: Option<String>,
+    pub attachment_layout: Option<AttachmentLayout>,
     /// Members who joined (conversationUpdate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members_added: Option<Vec<ChannelAccount>>,
@@ -399,7 +401,7 @@ pub struct Activity {
     pub speak: Option<String>,
     /// `acceptingInput`, `expectingInput` or `ignoringInput`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_hint: Option<String>,
+    pub input_hint: Option<InputHint>,
     /// Text shown when the channel cannot render the attachments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,

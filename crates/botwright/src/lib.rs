@@ -53,6 +53,7 @@ pub mod recognize;
 pub mod storage;
 pub mod text;
 mod turn_lock;
+pub mod wire_value;
 // 2. Events and middleware.
 pub mod event;
 pub mod middleware;

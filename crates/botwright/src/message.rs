@@ -3,7 +3,9 @@
 //! A [`Message`] is an outgoing activity whose text is resolved when it is sent, in the
 //! recipient's locale. Sessions fill in the address; proactive sends give one.
 
-use crate::activity::{Activity, ActivityType, Attachment, CardAction, HeroCard, SuggestedActions};
+use crate::activity::{
+    Activity, ActivityType, Attachment, AttachmentLayout, CardAction, HeroCard, InputHint, SuggestedActions, TextFormat,
+};
 use crate::address::Address;
 use crate::locale::Localizer;
 use crate::text::{Args, Text};
@@ -121,7 +123,7 @@ impl Message {
     }
 
     /// `list` or `carousel`.
-    pub fn attachment_layout(mut self, layout: impl Into<String>) -> Self {
+    pub fn attachment_layout(mut self, layout: impl Into<AttachmentLayout>) -> Self {
         self.activity.attachment_layout = Some(layout.into());
         self
     }
@@ -134,13 +136,13 @@ impl Message {
     }
 
     /// `plain`, `markdown` or `xml`.
-    pub fn text_format(mut self, format: impl Into<String>) -> Self {
+    pub fn text_format(mut self, format: impl Into<TextFormat>) -> Self {
         self.activity.text_format = Some(format.into());
         self
     }
 
     /// `acceptingInput`, `expectingInput` or `ignoringInput`.
-    pub fn input_hint(mut self, hint: impl Into<String>) -> Self {
+    pub fn input_hint(mut self, hint: impl Into<InputHint>) -> Self {
         self.activity.input_hint = Some(hint.into());
         self
     }

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "storage",
             "text",
             "turn_lock",
+            "wire_value",
         ],
     ),
     ("events and middleware", &["event", "middleware"]),

@@ -1,5 +1,6 @@
 //! Transcript tests of every prompt type, retries, `max_retries` and custom retry prompts.
 
+use botwright::activity::InputHint;
 use botwright::activity::{Activity, ActivityType, Attachment};
 use botwright::dialog::DialogResult;
 use botwright::prompt::{FoundChoice, ListStyle};
@@ -33,7 +34,7 @@ async fn text_prompt_takes_any_text_and_retries_on_empty() {
     let mut flow = asking(Prompt::text("Your name?"));
     flow.user_says("hi").await;
     let question = flow.bot_says("Your name?").await;
-    assert_eq!(question.input_hint.as_deref(), Some("expectingInput"));
+    assert_eq!(question.input_hint, Some(InputHint::ExpectingInput));
     flow.user_says("   ").await;
     flow.bot_says("I didn't understand. Please try again.").await;
     flow.user_says("Ana María").await;

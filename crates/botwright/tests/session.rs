@@ -1,6 +1,7 @@
 //! Transcript tests of every `Session` call.
 
 use botwright::activity::ActivityType;
+use botwright::activity::InputHint;
 use botwright::bot::BotEvent;
 use botwright::dialog::{DialogResult, Resumed};
 use botwright::testing::TestFlow;
@@ -27,10 +28,10 @@ async fn send_sends_in_order_after_the_turn() {
     let mut flow = TestFlow::new(bot);
     flow.user_says("hi").await;
     let one = flow.bot_says("one").await;
-    assert_eq!(one.input_hint.as_deref(), Some("ignoringInput"));
+    assert_eq!(one.input_hint, Some(InputHint::IgnoringInput));
     flow.bot_says("two args").await;
     let last = flow.bot_says("no-such-id").await;
-    assert_eq!(last.input_hint.as_deref(), Some("acceptingInput"));
+    assert_eq!(last.input_hint, Some(InputHint::AcceptingInput));
     // Replies are addressed from the bot to the user, as replies to the user's message.
     assert_eq!(last.from.as_ref().unwrap().id, "bot");
     assert_eq!(last.recipient.as_ref().unwrap().id, "user1");

@@ -25,7 +25,7 @@ pub use crate::outcome::{InvokeResponse, Receipt, TurnOutcome};
 pub use address_book::{AddressBook, AddressEntry};
 pub use builder::{BotBuilder, Settings};
 
-use crate::activity::{Activity, ActivityType};
+use crate::activity::{Activity, ActivityType, InputHint};
 use crate::address::Address;
 use crate::delivery::{Delivery, OutItem, Worker};
 use crate::dialog::{Action, Dialog, route_message, run_ops};
@@ -329,7 +329,7 @@ fn set_input_hints(outgoing: &mut [OutItem]) {
             && out.activity.kind == ActivityType::Message
         {
             if out.activity.input_hint.is_none() {
-                out.activity.input_hint = Some(if last { "acceptingInput" } else { "ignoringInput" }.into());
+                out.activity.input_hint = Some(if last { InputHint::AcceptingInput } else { InputHint::IgnoringInput });
             }
             last = false;
         }

@@ -2,6 +2,7 @@
 
 use super::{ListStyle, Prompt, PromptKind};
 use crate::activity::CardAction;
+use crate::activity::InputHint;
 use crate::message::Message;
 use crate::session::Session;
 use crate::text::Text;
@@ -44,7 +45,7 @@ fn inline_list(titles: &[String], session: &Session) -> String {
 
 /// The question (or a retry message) with the prompt's choices shown as its list style says.
 pub(crate) fn with_choices(prompt: &Prompt, session: &Session, mut message: Message) -> Message {
-    message = message.input_hint("expectingInput");
+    message = message.input_hint(InputHint::ExpectingInput);
     let titles = choice_titles(prompt, session);
     if titles.is_empty() {
         return message;
