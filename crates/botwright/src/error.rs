@@ -44,6 +44,28 @@ pub enum TurnError {
     UnknownDialog(String),
 }
 
+/// A regular expression that does not compile, given to [`Matcher::try_regex`] or
+/// [`RegexRecognizer::try_new`].
+///
+/// [`Matcher::try_regex`]: crate::dialog::Matcher::try_regex
+/// [`RegexRecognizer::try_new`]: crate::dialog::RegexRecognizer::try_new
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid pattern {pattern:?}: {reason}")]
+pub struct InvalidPattern {
+    /// The pattern as given.
+    pub pattern: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl InvalidPattern {
+    /// The case-insensitive regular expression of `pattern`, or why it is invalid.
+    pub(crate) fn compile(pattern: &str) -> Result<regex::Regex, InvalidPattern> {
+        regex::Regex::new(&format!("(?i){pattern}"))
+            .map_err(|e| InvalidPattern { pattern: pattern.to_owned(), reason: e.to_string() })
+    }
+}
+
 /// Why a proactive message was not delivered.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

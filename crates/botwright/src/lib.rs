@@ -12,7 +12,7 @@
 //! - [`Dialog`], [`Waterfall`], [`Prompt`]: conversations.
 //! - [`Storage`]: versioned state documents; [`storage::MemoryStore`] here, SQLite and
 //!   PostgreSQL in their own crates.
-//! - [`testing::TestFlow`]: transcript tests ("user says X, bot says Y").
+//! - [`testing::TestFlow`] (feature `testing`): transcript tests ("user says X, bot says Y").
 //!
 //! ```
 //! use botwright::{Bot, Prompt, Waterfall};
@@ -68,6 +68,7 @@ pub mod console;
 pub mod dialog;
 pub mod prompt;
 pub mod session;
+#[cfg(feature = "testing")]
 pub mod testing;
 // 6. Proactive messaging on top: send, fan-out, scheduler.
 pub mod proactive;

@@ -8,6 +8,7 @@
 //! match (1.0) beats a text prompt (0.5).
 
 use crate::activity::Activity;
+use crate::error::InvalidPattern;
 use crate::text::Text;
 use regex::Regex;
 use serde_json::Value;
@@ -33,15 +34,29 @@ impl fmt::Debug for Matcher {
 }
 
 impl Matcher {
-    /// A case-insensitive regular expression.
+    /// A case-insensitive regular expression written in the code.
     ///
     /// # Panics
     /// When `pattern` is not a valid regular expression (a programming error, found at start).
+    /// A pattern that comes from configuration or from users goes through
+    /// [`try_regex`](Self::try_regex).
     pub fn regex(pattern: &str) -> Self {
-        match Regex::new(&format!("(?i){pattern}")) {
-            Ok(regex) => Matcher::Regex(regex),
-            Err(e) => panic!("invalid action pattern {pattern:?}: {e}"),
+        match Self::try_regex(pattern) {
+            Ok(matcher) => matcher,
+            Err(e) => panic!("invalid action pattern: {e}"),
         }
+    }
+
+    /// A case-insensitive regular expression, or why `pattern` is not one.
+    ///
+    /// ```
+    /// use botwright::dialog::Matcher;
+    /// assert!(Matcher::try_regex("^help$").is_ok());
+    /// let error = Matcher::try_regex("(unclosed").unwrap_err();
+    /// assert_eq!(error.pattern, "(unclosed");
+    /// ```
+    pub fn try_regex(pattern: &str) -> Result<Self, InvalidPattern> {
+        InvalidPattern::compile(pattern).map(Matcher::Regex)
     }
 
     /// A custom scoring function.

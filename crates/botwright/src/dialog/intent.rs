@@ -2,7 +2,7 @@
 
 use super::{Dialog, DialogResult};
 use crate::activity::Activity;
-use crate::error::BoxError;
+use crate::error::{BoxError, InvalidPattern};
 use crate::session::Session;
 use async_trait::async_trait;
 use regex::Regex;
@@ -44,11 +44,15 @@ impl RegexRecognizer {
     /// # Panics
     /// When `pattern` is not a valid regular expression (a programming error, found at start).
     pub fn new(intent: impl Into<String>, pattern: &str) -> Self {
-        let regex = match Regex::new(&format!("(?i){pattern}")) {
-            Ok(r) => r,
-            Err(e) => panic!("invalid intent pattern {pattern:?}: {e}"),
-        };
-        RegexRecognizer { intent: intent.into(), regex }
+        match Self::try_new(intent, pattern) {
+            Ok(recognizer) => recognizer,
+            Err(e) => panic!("invalid intent pattern: {e}"),
+        }
+    }
+
+    /// A recognizer of `intent` by `pattern`, or why `pattern` is not a regular expression.
+    pub fn try_new(intent: impl Into<String>, pattern: &str) -> Result<Self, InvalidPattern> {
+        Ok(RegexRecognizer { intent: intent.into(), regex: InvalidPattern::compile(pattern)? })
     }
 }
 
