@@ -149,10 +149,10 @@ impl Localizer {
             tables: HashMap::new(),
             fluent: HashMap::new(),
         };
-        for (locale, messages) in builtin::LOCALES {
+        for (locale, messages) in builtin::locales() {
             let table = localizer.tables.entry((*locale).to_owned()).or_default();
-            for (id, text) in *messages {
-                table.insert((*id).to_owned(), Entry::Text(vec![(*text).to_owned()]));
+            for (id, text) in messages {
+                table.insert((*id).to_owned(), Entry::Text(vec![text.clone()]));
             }
         }
         localizer

@@ -2,6 +2,10 @@
 //! number words, validation errors and the default error message, in English (`en`), Spanish
 //! (`es`), German (`de`), French (`fr`) and Portuguese (`pt`).
 //!
+//! They live in Fluent files, `crates/botwright/locales/<lang>/builtin.ftl` (translators edit
+//! those), embedded at compile time; this crate's tests check that each parses and that every
+//! language has exactly English's ids with the same placeholders.
+//!
 //! All ids are global; an application overrides any of them per locale by defining the same id
 //! (in a Fluent file, a v3 `index.json` or `BotBuilder.json`, or in code). Texts use `%s`
 //! placeholders; the arguments callers pass are listed below, and a Fluent override receives
@@ -24,19 +28,67 @@
 //! | `text_min_length_error` | a text shorter than allowed | the minimum length |
 //! | `text_max_length_error` | a text longer than allowed | the maximum length |
 
-mod de;
-mod en;
-mod es;
-mod fr;
-mod pt;
+use fluent_syntax::ast::{Entry, Expression, InlineExpression, PatternElement};
+use std::sync::OnceLock;
 
-/// The built-in messages per locale: `(locale, [(id, text)])`.
-pub const LOCALES: &[(&str, &[(&str, &str)])] =
-    &[("en", en::MESSAGES), ("es", es::MESSAGES), ("de", de::MESSAGES), ("fr", fr::MESSAGES), ("pt", pt::MESSAGES)];
+/// The Fluent source of each built-in locale (`crates/botwright/locales/<lang>/builtin.ftl`),
+/// embedded at compile time.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("en", include_str!("../../../locales/en/builtin.ftl")),
+    ("es", include_str!("../../../locales/es/builtin.ftl")),
+    ("de", include_str!("../../../locales/de/builtin.ftl")),
+    ("fr", include_str!("../../../locales/fr/builtin.ftl")),
+    ("pt", include_str!("../../../locales/pt/builtin.ftl")),
+];
+
+/// The built-in messages of one locale, `(id, text)`, in the file's order.
+pub type Messages = Vec<(&'static str, String)>;
+
+/// The built-in messages per locale: `(locale, [(id, text)])`, read from [`SOURCES`] once.
+///
+/// # Panics
+/// When an embedded file is not valid Fluent or uses more than text and string literals (a
+/// build defect, caught by this crate's tests).
+pub fn locales() -> &'static [(&'static str, Messages)] {
+    static LOCALES: OnceLock<Vec<(&'static str, Messages)>> = OnceLock::new();
+    LOCALES.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(locale, source)| match messages(source) {
+                Ok(messages) => (*locale, messages),
+                Err(reason) => panic!("built-in strings of {locale}: {reason}"),
+            })
+            .collect()
+    })
+}
+
+/// The messages of a built-in Fluent file: each a plain text (text and string literals only;
+/// placeholders are `%s`).
+pub fn messages(source: &'static str) -> Result<Messages, String> {
+    let resource = fluent_syntax::parser::parse(source).map_err(|(_, errors)| format!("{errors:?}"))?;
+    let mut messages = Vec::new();
+    for entry in resource.body {
+        let Entry::Message(message) = entry else { continue };
+        let id = message.id.name;
+        let pattern = message.value.ok_or_else(|| format!("`{id}` has no value"))?;
+        let mut text = String::new();
+        for element in pattern.elements {
+            match element {
+                PatternElement::TextElement { value } => text.push_str(value),
+                PatternElement::Placeable {
+                    expression: Expression::Inline(InlineExpression::StringLiteral { value }),
+                } => text.push_str(&value.replace("\\\"", "\"").replace("\\\\", "\\")),
+                _ => return Err(format!("`{id}` holds more than text (built-in strings use %s placeholders)")),
+            }
+        }
+        messages.push((id, text));
+    }
+    Ok(messages)
+}
 
 /// The ids of the built-in messages (every built-in locale has each of them).
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    en::MESSAGES.iter().map(|(id, _)| *id)
+    locales().iter().find(|(locale, _)| *locale == "en").into_iter().flat_map(|(_, m)| m.iter().map(|(id, _)| *id))
 }
 
 #[cfg(test)]
@@ -44,19 +96,31 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    fn table(locale: &str) -> &'static [(&'static str, &'static str)] {
-        LOCALES.iter().find(|(l, _)| *l == locale).map(|(_, m)| *m).unwrap()
+    fn table(locale: &str) -> &'static Messages {
+        locales().iter().find(|(l, _)| *l == locale).map(|(_, m)| m).unwrap()
     }
 
     fn get(locale: &str, id: &str) -> &'static str {
-        table(locale).iter().find(|(i, _)| *i == id).map(|(_, t)| *t).unwrap()
+        table(locale).iter().find(|(i, _)| *i == id).map(|(_, t)| t.as_str()).unwrap()
+    }
+
+    /// Every embedded file is valid Fluent with only text in its messages (a Fluent error would
+    /// otherwise surface as a panic when the strings are first used).
+    #[test]
+    fn every_file_parses_as_fluent() {
+        for (locale, source) in SOURCES {
+            let messages = messages(source).unwrap_or_else(|e| panic!("{locale}: {e}"));
+            assert_eq!(messages.len(), source.lines().filter(|l| l.contains(" = ")).count(), "{locale}");
+        }
+        assert_eq!(get("en", "list_or"), " or ", "leading and trailing spaces survive");
+        assert_eq!(get("en", "list_or_more"), ", or ");
     }
 
     #[test]
     fn every_language_has_every_english_id_and_no_other() {
         let english: HashSet<&str> = ids().collect();
         assert!(english.len() >= 21, "{english:?}");
-        for (locale, messages) in LOCALES {
+        for (locale, messages) in locales() {
             let ids: HashSet<&str> = messages.iter().map(|(id, _)| *id).collect();
             assert_eq!(ids.len(), messages.len(), "{locale} defines an id twice");
             for id in &english {
@@ -65,7 +129,7 @@ mod tests {
             for id in &ids {
                 assert!(english.contains(id), "{locale} has `{id}`, which English lacks");
             }
-            for (id, text) in *messages {
+            for (id, text) in messages {
                 assert!(!text.trim().is_empty(), "{locale} `{id}` is empty");
             }
         }
@@ -73,8 +137,8 @@ mod tests {
 
     #[test]
     fn placeholders_match_the_english_ones() {
-        for (locale, messages) in LOCALES {
-            for (id, text) in *messages {
+        for (locale, messages) in locales() {
+            for (id, text) in messages {
                 assert_eq!(text.matches("%s").count(), get("en", id).matches("%s").count(), "{locale} `{id}`");
                 assert_eq!(text.matches('%').count(), text.matches("%s").count(), "{locale} `{id}`: stray %");
             }
@@ -83,7 +147,7 @@ mod tests {
 
     #[test]
     fn yes_and_no_words_are_lower_case_and_disjoint() {
-        for (locale, _) in LOCALES {
+        for (locale, _) in locales() {
             let yes: HashSet<&str> = get(locale, "yes_words").split('|').collect();
             let no: HashSet<&str> = get(locale, "no_words").split('|').collect();
             assert!(yes.is_disjoint(&no), "{locale}: {:?}", yes.intersection(&no).collect::<Vec<_>>());
@@ -105,7 +169,7 @@ mod tests {
         assert!(get("es", "yes_words").split('|').any(|w| w == "si"));
         assert!(get("pt", "no_words").split('|').any(|w| w == "não"));
         assert!(get("pt", "no_words").split('|').any(|w| w == "nao"));
-        for (locale, _) in LOCALES {
+        for (locale, _) in locales() {
             for id in ["yes_words", "no_words"] {
                 let words: HashSet<&str> = get(locale, id).split('|').collect();
                 for word in &words {
@@ -118,7 +182,7 @@ mod tests {
 
     #[test]
     fn number_and_ordinal_words_have_their_positions() {
-        for (locale, _) in LOCALES {
+        for (locale, _) in locales() {
             assert_eq!(get(locale, "number_words").split('|').count(), 11, "{locale}: 0 to 10");
             assert_eq!(get(locale, "ordinal_words").split('|').count(), 10, "{locale}: first to tenth");
         }
