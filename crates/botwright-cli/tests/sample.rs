@@ -289,3 +289,34 @@ async fn sigterm_shuts_down_gracefully() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Besides `en` and `es` (the greeting's commands), the sample speaks `de`, `fr` and `pt`: each
+/// `locale` command answers, and a notification by message id arrives in the chosen language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_speaks_five_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = temp_db(dir.path());
+    let connector = Connector::start().await;
+    let server = Server::start(&store, &["--notify-timeout", "2s"]);
+    for (user, locale, shipped) in [
+        ("dora", "de", "Deine Bestellung A-17 wurde versandt."),
+        ("flore", "fr", "Votre commande A-17 a été expédiée."),
+        ("paulo", "pt", "Seu pedido A-17 foi enviado."),
+        ("enzo", "en", "Your order A-17 has shipped."),
+        ("elena", "es", "Tu pedido A-17 ha sido enviado."),
+    ] {
+        let person = User::new(user, &connector, true);
+        say(&server, &person, "1", &format!("locale {locale}")).await;
+        let expected = format!("locale set to {locale}");
+        assert_eq!(connector.wait_for(&person.conversation, 2).await, [GREETING, expected.as_str()]);
+        say(&server, &person, "2", "subscribe").await;
+        assert_eq!(connector.wait_for(&person.conversation, 3).await[2], "subscription created");
+        let (_, subscriptions) = get(&server.base, "/api/subscriptions").await;
+        let address =
+            subscriptions.as_array().unwrap().iter().find(|s| s["userId"] == user).unwrap()["address"].clone();
+        let notify = json!({"address": address, "msgId": "shipped", "params": ["A-17"]});
+        let (status, body) = post(&server.base, "/api/notify", &notify).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(connector.wait_for(&person.conversation, 4).await[3], shipped, "{locale}");
+    }
+}

@@ -3,7 +3,7 @@
 //! web hook, and runs a standup with a team.
 //!
 //! It is written with botwright's public API only, as a tutorial:
-//! - the root dialog `/` answers every message (greeting, `subscribe`, `locale en|es`);
+//! - the root dialog `/` answers every message (greeting, `subscribe`, `locale en|es|de|fr|pt`);
 //! - the `standup` dialog is begun proactively by the standup web hook (`Bot::begin_dialog`): a
 //!   waterfall that asks with a text prompt and records the answer in the report;
 //! - notifications are proactive sends (`Bot::send`), localized when given a message id.
@@ -43,6 +43,9 @@ pub fn localizer() -> Result<Localizer, LocaleError> {
         .default_locale("en")
         .v3_table("en", "index.json", include_str!("../../locale/en/index.json"))
         .v3_table("es", "index.json", include_str!("../../locale/es/index.json"))
+        .v3_table("de", "index.json", include_str!("../../locale/de/index.json"))
+        .v3_table("fr", "index.json", include_str!("../../locale/fr/index.json"))
+        .v3_table("pt", "index.json", include_str!("../../locale/pt/index.json"))
         .build()
 }
 
@@ -73,7 +76,7 @@ async fn root(session: Session) -> Result<(), BoxError> {
             records::save_subscription(session.bot().storage(), session.address()).await?;
             session.send("subscription created");
         }
-        "locale en" | "locale es" => {
+        "locale en" | "locale es" | "locale de" | "locale fr" | "locale pt" => {
             let locale = &command["locale ".len()..];
             session.set_preferred_locale(locale);
             session.send(format!("locale set to {locale}"));
