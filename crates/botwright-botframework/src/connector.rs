@@ -45,6 +45,7 @@ const COMPONENT_SET: &AsciiSet = &COMPONENT.remove(b'(').remove(b')');
 
 /// Why a connector call failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectorError {
     /// The service URL is not an absolute http(s) URL.
     #[error("{0}")]

@@ -2,6 +2,7 @@
 
 /// Why a configuration cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// An entry of the trusted service URLs is neither a host nor an http(s) URL.
     #[error("trusted service URL {entry:?} is not a host or an http(s) URL: {reason}")]

@@ -19,6 +19,7 @@ pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// Why the bot's token could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// The token endpoint could not be reached.
     #[error("the token endpoint could not be reached: {0}")]

@@ -42,5 +42,6 @@ pub async fn status(bot: &Bot, id: &str) -> Result<Option<Value>, SendError> {
         OutboxStatus::Delivered { activity_id } => json!({"id": id, "state": "delivered", "activityId": activity_id}),
         OutboxStatus::Dead { reason } => json!({"id": id, "state": "dead", "reason": reason}),
         OutboxStatus::Withdrawn => json!({"id": id, "state": "withdrawn"}),
+        other => json!({"id": id, "state": "unknown", "detail": format!("{other:?}")}),
     }))
 }

@@ -7,6 +7,7 @@ use botwright::storage::StorageError;
 /// Converts into [`StorageError::Unavailable`] when [`is_unavailable`](Self::is_unavailable), else
 /// [`StorageError::Backend`], where the storage traits need one.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PostgresError {
     /// The connection string could not be parsed.
     #[error("invalid PostgreSQL connection string: {}", describe(.0))]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Synchronous {
     /// Every commit is flushed to disk before the write returns (`PRAGMA synchronous = FULL`):
     /// an accepted write, outbox message included, survives a power loss. Concurrent writes share

@@ -9,6 +9,7 @@ use std::sync::Arc;
 /// Converts into [`StorageError::Unavailable`] when [`is_unavailable`](Self::is_unavailable), else
 /// [`StorageError::Backend`], where the storage traits need one.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SqliteError {
     /// The file exists but is not an SQLite database at all.
     #[error("{path}: not a database file (not SQLite, or damaged)")]

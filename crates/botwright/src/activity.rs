@@ -15,6 +15,7 @@ use std::fmt;
 ///
 /// Unknown kinds are kept as [`ActivityType::Other`] so that a newer channel never breaks parsing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum ActivityType {
     /// A message from a user or a bot.
     #[default]
@@ -275,6 +276,7 @@ pub struct CardImage {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[must_use]
 pub struct HeroCard {
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]

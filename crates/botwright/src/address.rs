@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 /// Why a JSON value is not a usable address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AddressError {
     /// The value is not a JSON object (nor a string holding one).
     #[error("an address must be a JSON object (or a string holding one)")]

@@ -27,6 +27,7 @@ use serde_json::Value;
 /// assert_eq!(activity.suggested_actions.unwrap().actions.len(), 2);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[must_use]
 pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) address: Option<Address>,
@@ -61,9 +62,16 @@ impl Message {
         self
     }
 
-    /// The address, when one was set.
-    pub fn get_address(&self) -> Option<&Address> {
+    /// The address, when one was set (named as `http`'s builders name their readers, beside
+    /// the [`address`](Self::address) setter).
+    pub fn address_ref(&self) -> Option<&Address> {
         self.address.as_ref()
+    }
+
+    /// The address, when one was set.
+    #[deprecated(since = "0.2.0", note = "use `address_ref`")]
+    pub fn get_address(&self) -> Option<&Address> {
+        self.address_ref()
     }
 
     /// Sets the text (literal, or any [`Text`]).
@@ -73,8 +81,14 @@ impl Message {
     }
 
     /// The text, when one was set.
-    pub fn get_text(&self) -> Option<&Text> {
+    pub fn text_ref(&self) -> Option<&Text> {
         self.text.as_ref()
+    }
+
+    /// The text, when one was set.
+    #[deprecated(since = "0.2.0", note = "use `text_ref`")]
+    pub fn get_text(&self) -> Option<&Text> {
+        self.text_ref()
     }
 
     /// One of these texts, picked at random when sent.

@@ -23,6 +23,7 @@ use serde_json::Value;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum Text {
     /// Literal text; formatted only when arguments are given.
     Plain {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 /// Why the Direct Line endpoint refused a request; answered as JSON `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DirectLineError {
     /// The token (or secret) is missing, not valid, expired, or for another conversation: 403.
     /// (A token that could not be signed: 500.)

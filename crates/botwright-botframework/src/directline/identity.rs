@@ -8,6 +8,7 @@
 /// safe as it comes; choose [`UserIds::ClientChosen`] for development and tests where the client
 /// is trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UserIds {
     /// A client names its user (`{"user": {"id"}}` in `tokens/generate`, or `from.id` with a
     /// token that names none): anyone who can generate tokens may speak as anyone. For

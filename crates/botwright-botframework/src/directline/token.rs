@@ -20,6 +20,7 @@ const ISSUER: &str = "botwright-directline";
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// The request carried no token.
     #[error("the request has no token (expected `Authorization: Bearer <token>`)")]

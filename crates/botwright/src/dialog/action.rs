@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 /// Decides whether (and how well) a message matches an action.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Matcher {
     /// A regular expression on the message text.
     Regex(Regex),
@@ -84,6 +85,7 @@ impl Matcher {
 
 /// What an action does when it wins.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ActionKind {
     /// Clears the whole stack and begins the dialog (Bot Builder v3's `triggerAction`).
     Trigger {
@@ -116,6 +118,7 @@ pub enum ActionKind {
 /// # let _ = (help, cancel);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Action {
     /// What it does.
     pub kind: ActionKind,

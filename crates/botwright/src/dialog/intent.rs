@@ -94,6 +94,7 @@ enum Handler {
 /// # let _ = bot;
 /// ```
 #[derive(Clone, Default)]
+#[must_use]
 pub struct IntentDialog {
     recognizers: Vec<Arc<dyn IntentRecognizer>>,
     handlers: Vec<(String, Handler)>,

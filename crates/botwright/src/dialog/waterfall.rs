@@ -49,6 +49,7 @@ where
 /// # let _ = bot;
 /// ```
 #[derive(Clone, Default)]
+#[must_use]
 pub struct Waterfall {
     steps: Vec<Arc<dyn Step>>,
 }

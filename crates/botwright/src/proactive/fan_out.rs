@@ -189,7 +189,7 @@ impl Bot {
             ids.push(None);
             // Kept only to report a message that cannot be sent; the worker reports the
             // address of the others with their outcome.
-            let address = message.get_address().cloned();
+            let address = message.address_ref().cloned();
             match self.prepare_proactive(message).await {
                 Ok((address, activity)) => {
                     entries.push(delivery.fan_out_entry(address, activity, token, index)?);
@@ -229,7 +229,7 @@ impl Bot {
             .map(move |(index, message)| {
                 let bot = bot.clone();
                 async move {
-                    let address = message.get_address().cloned();
+                    let address = message.address_ref().cloned();
                     let result = bot.send(message).await.map(Some).map_err(FanOutError::from);
                     FanOutItem { index, address, result }
                 }

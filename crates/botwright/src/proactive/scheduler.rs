@@ -253,7 +253,7 @@ impl Bot {
     ) -> Result<SystemTime, ScheduleError> {
         let store = self.job_store().ok_or(ScheduleError::NoJobStore)?.clone();
         match &job {
-            ProactiveJob::Message(m) if m.get_address().is_none() => return Err(ScheduleError::MissingAddress),
+            ProactiveJob::Message(m) if m.address_ref().is_none() => return Err(ScheduleError::MissingAddress),
             ProactiveJob::Dialog { dialog_id, .. } if self.dialog(dialog_id).is_none() => {
                 return Err(ScheduleError::UnknownDialog(dialog_id.clone()));
             }
@@ -391,7 +391,7 @@ async fn fire(bot: &Bot, job: &Job) -> Option<SystemTime> {
     let retry = Some(crate::later::system_after(now, bot.inner.delivery.settings().job_retry));
     match stored.into_job() {
         ProactiveJob::Message(message) => {
-            let address = message.get_address().cloned();
+            let address = message.address_ref().cloned();
             let accepted = if bot.outbox().is_some() {
                 bot.enqueue(message).await.map(|_| ())
             } else {

@@ -28,6 +28,7 @@ use serde_json::Value;
 /// The kinds of prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum PromptKind {
     /// Any non-empty text.
     Text,
@@ -73,6 +74,7 @@ impl PromptKind {
 /// How a choice (or confirm) prompt shows its choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum ListStyle {
     /// Not at all (the question says them).
     None,
@@ -152,6 +154,7 @@ pub struct FoundChoice {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[must_use]
 pub struct Prompt {
     pub(crate) kind: PromptKind,
     pub(crate) prompt: Message,

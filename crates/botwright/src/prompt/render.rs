@@ -52,7 +52,7 @@ pub(crate) fn with_choices(prompt: &Prompt, session: &Session, mut message: Mess
     }
     let style = effective_style(prompt.list_style, &titles);
     let locale = session.locale();
-    let resolve = |m: &Message| m.get_text().map(|t| t.resolve(session.localizer(), &locale)).unwrap_or_default();
+    let resolve = |m: &Message| m.text_ref().map(|t| t.resolve(session.localizer(), &locale)).unwrap_or_default();
     match style {
         ListStyle::None | ListStyle::Auto => message,
         ListStyle::Button => {

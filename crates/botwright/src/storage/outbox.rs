@@ -35,6 +35,7 @@ pub struct OutboxEntry {
 
 /// Where an outbox entry stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OutboxStatus {
     /// Waiting for (another) attempt.
     Pending {
