@@ -124,30 +124,35 @@ async fn unknown_activity_types_are_handed_to_the_bot() {
     assert_eq!(bot.recorder.texts(), vec!["?"]);
 }
 
-/// A store that is down: every call fails as a backend failure.
-#[derive(Debug)]
-struct DownStore;
+/// A store that is down: every call fails as unavailable (or, `broken`, as failed for good).
+#[derive(Debug, Default)]
+struct DownStore {
+    broken: bool,
+}
 
-fn down() -> StorageError {
-    StorageError::backend(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "db.internal:5432 refused"))
+impl DownStore {
+    fn down(&self) -> StorageError {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "db.internal:5432 refused");
+        if self.broken { StorageError::backend(cause) } else { StorageError::unavailable(cause) }
+    }
 }
 
 #[async_trait]
 impl Storage for DownStore {
     async fn read(&self, _: &str) -> Result<Option<Document>, StorageError> {
-        Err(down())
+        Err(self.down())
     }
     async fn write(&self, _: &str, _: &str, _: Precondition) -> Result<String, StorageError> {
-        Err(down())
+        Err(self.down())
     }
     async fn write_many(&self, _: &[Write]) -> Result<Vec<Option<String>>, StorageError> {
-        Err(down())
+        Err(self.down())
     }
     async fn delete(&self, _: &str, _: Precondition) -> Result<bool, StorageError> {
-        Err(down())
+        Err(self.down())
     }
     async fn scan(&self, _: &str) -> Result<Vec<(String, Document)>, StorageError> {
-        Err(down())
+        Err(self.down())
     }
 }
 
@@ -155,7 +160,7 @@ impl Storage for DownStore {
 async fn a_store_that_is_down_is_503_with_retry_after() {
     let config = BotFrameworkConfig::default().unavailable_retry_after(std::time::Duration::from_secs(7));
     let bf = BotFramework::from_config(config).unwrap();
-    let bot = Bot::builder().storage(Arc::new(DownStore)).build();
+    let bot = Bot::builder().storage(Arc::new(DownStore::default())).build();
     let addr = serve(bf.router(bot)).await;
     let url = format!("http://{addr}/api/messages");
     let response = http().post(&url).json(&message("hi", "emulator", SERVICE_URL)).send().await.unwrap();
@@ -169,6 +174,19 @@ async fn a_store_that_is_down_is_503_with_retry_after() {
     // Again: every request gets the same clear answer.
     let (status, _) = raw(&url, Some("application/json"), json!(message_json()).to_string()).await;
     assert_eq!(status, 503);
+}
+
+/// A store that fails for a reason a retry would repeat is a 500, not a 503 (the channel's
+/// retries would not help).
+#[tokio::test]
+async fn a_store_that_fails_for_good_is_500() {
+    let bf = BotFramework::from_config(BotFrameworkConfig::default()).unwrap();
+    let bot = Bot::builder().storage(Arc::new(DownStore { broken: true })).build();
+    let addr = serve(bf.router(bot)).await;
+    let url = format!("http://{addr}/api/messages");
+    let response = http().post(&url).json(&message("hi", "emulator", SERVICE_URL)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+    assert!(response.headers().get("retry-after").is_none());
 }
 
 fn message_json() -> Value {
